@@ -1,0 +1,51 @@
+import type { BodyKind } from './content-type';
+import { reject } from './rejection';
+import type { RejectedInbound } from './types';
+
+/** A parsed JSON object, the only top-level shape a delivery may have. */
+export type JsonObject = Record<string, unknown>;
+
+type Parsed = { ok: true; value: JsonObject } | RejectedInbound;
+
+/**
+ * Strict UTF-8: a body with invalid bytes is refused rather than silently patched, since the
+ * patched text would no longer be what the sender signed. A leading byte order mark is dropped.
+ */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Parses a body that has already been verified; call it on nothing else. */
+export function parseBody(body: Buffer, kind: BodyKind): Parsed {
+  const text = decodeUtf8(body);
+  if (text === undefined) return reject('unreadable_body', 'the body is not valid UTF-8');
+  return kind === 'form' ? parseFormPayload(text) : parseJsonObject(text);
+}
+
+function parseFormPayload(text: string): Parsed {
+  const payloads = new URLSearchParams(text).getAll('payload');
+  if (payloads.length !== 1) {
+    return reject('unreadable_body', 'a form-encoded body must carry exactly one payload field');
+  }
+  return parseJsonObject(payloads[0] ?? '');
+}
+
+function parseJsonObject(text: string): Parsed {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // The parser's message quotes the body, which is not ours to echo back.
+    return reject('unreadable_body', 'the body is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return reject('unreadable_body', 'the body must be a JSON object');
+  }
+  return { ok: true, value: value as JsonObject };
+}
+
+function decodeUtf8(body: Buffer): string | undefined {
+  try {
+    return UTF8.decode(body);
+  } catch {
+    return undefined;
+  }
+}
