@@ -459,7 +459,11 @@ describe('verifyInbound on hostile input', () => {
     expect(ROWS.length).toBeGreaterThanOrEqual(60);
   });
 
-  it.each(ROWS)('%s → %i %s', (_case, request, status, reason) => {
+  const titled = ROWS.map(
+    ([name, request, status, reason]) => [name, status, reason, request] as const,
+  );
+
+  it.each(titled)('%s → %i %s', (_case, status, reason, request) => {
     let answer: ReturnType<typeof verifyInbound> | undefined;
     expect(() => {
       answer = verifyInbound(request);
