@@ -1,1 +1,5 @@
 export * from './signing/standard-webhooks';
+export * from './audit';
+export * from './ticket';
+export * from './git';
+export * from './workflow';

@@ -30,10 +30,7 @@ export function standardWebhookSignature(
 }
 
 export type StandardWebhookFailure =
-  | 'missing_headers'
-  | 'bad_timestamp'
-  | 'timestamp_out_of_tolerance'
-  | 'bad_signature';
+  'missing_headers' | 'bad_timestamp' | 'timestamp_out_of_tolerance' | 'bad_signature';
 
 export interface StandardWebhookCheck {
   id: string | undefined;

@@ -1,0 +1,114 @@
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import {
+  BadRequestError,
+  isRecord,
+  type TicketView,
+  type TransitionResult,
+  type WorkflowPutResult,
+  type WorkflowView,
+} from '@kera/contracts';
+import { CommandClient } from '@kera/jetstream';
+import { correlationId } from '../http/correlation';
+
+/** Ticket and workflow endpoints: each call becomes a command to the workflow service. */
+@ApiTags('tickets')
+@ApiBearerAuth()
+@Controller('api')
+export class TicketsController {
+  constructor(private readonly commands: CommandClient) {}
+
+  @Put('projects/:key/workflow')
+  @ApiOperation({ summary: 'Set a project’s workflow (YAML); creates the project if new' })
+  @ApiConsumes('application/yaml', 'text/yaml', 'text/plain')
+  @ApiBody({ schema: { type: 'string' } })
+  putWorkflow(@Param('key') key: string, @Body() yaml: unknown, @Req() req: FastifyRequest) {
+    if (typeof yaml !== 'string') {
+      throw new BadRequestError('send the workflow as YAML text (Content-Type: application/yaml)');
+    }
+    return this.commands.request<WorkflowPutResult>(
+      'workflow.put',
+      { project: key, yaml, actor: null },
+      { headers: { 'Kera-Correlation-Id': correlationId(req) } },
+    );
+  }
+
+  @Get('projects/:key/workflow')
+  @ApiOperation({ summary: 'The current workflow, as it was put' })
+  async getWorkflow(@Param('key') key: string, @Res() reply: FastifyReply) {
+    const workflow = await this.commands.request<WorkflowView>('workflow.get', { project: key });
+    return reply
+      .header('content-type', 'application/yaml; charset=utf-8')
+      .header('x-kera-workflow-version', String(workflow.version))
+      .send(workflow.yaml);
+  }
+
+  @Post('tickets')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Open a ticket in its project’s initial state' })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['project', 'title'],
+      properties: {
+        project: { type: 'string', example: 'KER' },
+        title: { type: 'string' },
+        fields: { type: 'object' },
+        actor: { type: 'string' },
+      },
+    },
+  })
+  create(@Body() body: unknown, @Req() req: FastifyRequest) {
+    return this.commands.request<TicketView>('ticket.create', jsonObject(body), {
+      headers: { 'Kera-Correlation-Id': correlationId(req) },
+    });
+  }
+
+  @Get('tickets/:id')
+  @ApiOperation({ summary: 'A ticket' })
+  get(@Param('id') id: string) {
+    return this.commands.request<TicketView>('ticket.get', { ticket_id: id });
+  }
+
+  @Patch('tickets/:id')
+  @ApiOperation({ summary: 'Change the title or merge fields' })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      properties: { title: { type: 'string' }, fields: { type: 'object' } },
+    },
+  })
+  update(@Param('id') id: string, @Body() body: unknown, @Req() req: FastifyRequest) {
+    const { title, fields, actor } = jsonObject(body);
+    return this.commands.request<TicketView>(
+      'ticket.update',
+      { ticket_id: id, title, fields, actor },
+      { headers: { 'Kera-Correlation-Id': correlationId(req) } },
+    );
+  }
+
+  @Post('tickets/:id/transitions')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Move a ticket; 409 when the workflow has no such transition' })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['to', 'actor'],
+      properties: { to: { type: 'string' }, actor: { type: 'string' } },
+    },
+  })
+  transition(@Param('id') id: string, @Body() body: unknown, @Req() req: FastifyRequest) {
+    const { to, actor } = jsonObject(body);
+    return this.commands.request<TransitionResult>(
+      'ticket.transition',
+      { ticket_id: id, to, actor },
+      { headers: { 'Kera-Correlation-Id': correlationId(req) } },
+    );
+  }
+}
+
+export function jsonObject(body: unknown): Record<string, unknown> {
+  if (!isRecord(body)) throw new BadRequestError('the request body must be a JSON object');
+  return body;
+}

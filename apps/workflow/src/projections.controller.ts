@@ -1,0 +1,32 @@
+import { Controller } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { EventTypes } from '@kera/contracts';
+import type { StreamMessage } from '@kera/jetstream';
+import { WORKFLOW_CONSUMERS } from './consumers';
+import { TicketsService } from './tickets/tickets.service';
+import { WorkflowsService } from './workflows/workflows.service';
+
+/**
+ * Keeps the read models complete when a command's own write did not happen
+ * (the process died between append and store). In the normal case each
+ * event is already stored and this costs one indexed read.
+ */
+@Controller()
+export class ProjectionsController {
+  constructor(
+    private readonly tickets: TicketsService,
+    private readonly workflows: WorkflowsService,
+  ) {}
+
+  @EventPattern(WORKFLOW_CONSUMERS.tickets.name, { concurrency: 16 })
+  async ticketEvent(@Payload() message: StreamMessage): Promise<void> {
+    if (!message.event) return;
+    await this.tickets.repair(message.event.subject, message.seq);
+  }
+
+  @EventPattern(WORKFLOW_CONSUMERS.workflows.name)
+  async workflowEvent(@Payload() message: StreamMessage): Promise<void> {
+    if (message.event?.type !== EventTypes.workflowUpdated) return;
+    await this.workflows.store(message.event, message.seq);
+  }
+}

@@ -1,0 +1,122 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { JetStreamManager, NatsConnection } from 'nats';
+import { DataSource } from 'typeorm';
+import { Naming, parseEvent } from '@kera/contracts';
+import { evolve, type TicketState } from '@kera/domain';
+import { nextOnSubject } from '@kera/jetstream';
+import { NATS_CONNECTION } from '@kera/service';
+
+/**
+ * Event-sourced ticket storage. The Postgres row is a snapshot at
+ * `version` (a stream sequence); loading reads the snapshot and then only
+ * the ticket's events stored after it, so a long history is never replayed
+ * per command.
+ */
+@Injectable()
+export class TicketRepository {
+  private jsm: JetStreamManager | null = null;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly naming: Naming,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+  ) {}
+
+  /** The snapshot as stored, possibly behind the stream. */
+  async snapshot(id: string): Promise<TicketState | null> {
+    const rows: Record<string, unknown>[] = await this.db.query(
+      `SELECT id, project, number, title, state, fields, links, pipeline, version,
+              created_at, updated_at
+         FROM tickets WHERE id = $1`,
+      [id],
+    );
+    const row = rows[0];
+    return row ? fromRow(row) : null;
+  }
+
+  /** The snapshot brought up to date with the stream. */
+  async load(id: string): Promise<TicketState | null> {
+    return this.catchUp(id, await this.snapshot(id));
+  }
+
+  /** Applies the ticket's events stored after the given state. */
+  async catchUp(id: string, state: TicketState | null): Promise<TicketState | null> {
+    const jsm = await this.manager();
+    const stream = this.naming.stream('TICKETS');
+    const subject = this.naming.ticketEvents(id);
+    let current = state;
+    let from = (state?.version ?? 0) + 1;
+
+    for (;;) {
+      const message = await nextOnSubject(jsm, stream, subject, from);
+      if (!message) return current;
+      const event = parseEvent(message.data);
+      if (event) current = evolve(current, event, message.seq);
+      from = message.seq + 1;
+    }
+  }
+
+  /** Writes the snapshot unless a newer one is already stored. */
+  async save(ticket: TicketState): Promise<void> {
+    await this.db.query(
+      `INSERT INTO tickets
+         (id, project, number, title, state, fields, links, pipeline, version, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       ON CONFLICT (id) DO UPDATE SET
+         title = EXCLUDED.title, state = EXCLUDED.state, fields = EXCLUDED.fields,
+         links = EXCLUDED.links, pipeline = EXCLUDED.pipeline, version = EXCLUDED.version,
+         updated_at = EXCLUDED.updated_at
+       WHERE tickets.version < EXCLUDED.version`,
+      [
+        ticket.id,
+        ticket.project,
+        ticket.number,
+        ticket.title,
+        ticket.state,
+        JSON.stringify(ticket.fields),
+        JSON.stringify(ticket.links),
+        ticket.pipeline ? JSON.stringify(ticket.pipeline) : null,
+        ticket.version,
+        ticket.created_at,
+        ticket.updated_at,
+      ],
+    );
+  }
+
+  async storedVersion(id: string): Promise<number | null> {
+    const rows: { version: string }[] = await this.db.query(
+      'SELECT version FROM tickets WHERE id = $1',
+      [id],
+    );
+    return rows[0] ? Number(rows[0].version) : null;
+  }
+
+  async highestNumber(project: string): Promise<number> {
+    const rows: { max: number | null }[] = await this.db.query(
+      'SELECT max(number) AS max FROM tickets WHERE project = $1',
+      [project],
+    );
+    return rows[0]?.max ?? 0;
+  }
+
+  private async manager(): Promise<JetStreamManager> {
+    this.jsm ??= await this.nc.jetstreamManager();
+    return this.jsm;
+  }
+}
+
+function fromRow(row: Record<string, unknown>): TicketState {
+  return {
+    id: row.id as string,
+    project: row.project as string,
+    number: row.number as number,
+    title: row.title as string,
+    state: row.state as string,
+    fields: row.fields as TicketState['fields'],
+    links: row.links as TicketState['links'],
+    pipeline: (row.pipeline as TicketState['pipeline']) ?? null,
+    version: Number(row.version),
+    created_at: (row.created_at as Date).toISOString(),
+    updated_at: (row.updated_at as Date).toISOString(),
+  };
+}

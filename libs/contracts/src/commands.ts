@@ -1,0 +1,78 @@
+import type { Fields, PipelineView, TicketLink } from './events';
+import type { ProblemDetails } from './problems';
+
+/**
+ * Commands are requests over core NATS (request/reply, one queue group per
+ * service) on `<root>.cmd.<name>`, JSON in and out. Any internal service may
+ * send them, e.g. `nats req kera.cmd.ticket.transition '{"ticket_id":"KER-1",
+ * "to":"in_review","actor":"bot@example.com"}'`. The reply is a CommandReply.
+ */
+export interface CreateTicketCommand {
+  project: string;
+  title: string;
+  fields?: Fields;
+  actor?: string | null;
+}
+
+export interface GetTicketCommand {
+  ticket_id: string;
+}
+
+export interface UpdateTicketCommand {
+  ticket_id: string;
+  title?: string;
+  fields?: Fields;
+  actor?: string | null;
+}
+
+export interface TransitionTicketCommand {
+  ticket_id: string;
+  to: string;
+  actor?: string | null;
+}
+
+export interface PutWorkflowCommand {
+  project: string;
+  yaml: string;
+  actor?: string | null;
+}
+
+export interface GetWorkflowCommand {
+  project: string;
+}
+
+export type CommandReply<T> = { ok: true; result: T } | { ok: false; problem: ProblemDetails };
+
+/** The ticket as the API shows it. */
+export interface TicketView {
+  id: string;
+  project: string;
+  title: string;
+  state: string;
+  fields: Fields;
+  links: TicketLink[];
+  pipeline: PipelineView | null;
+  version: number;
+  updated_at: string;
+}
+
+export interface TransitionResult {
+  ticket: TicketView;
+  event: { id: string; type: string; from_state: string; to_state: string; time: string };
+}
+
+export interface WorkflowPutResult {
+  project: string;
+  version: number;
+  orphaned_states: string[];
+}
+
+export interface WorkflowView {
+  project: string;
+  version: number;
+  yaml: string;
+  updated_at: string;
+}
+
+export const PROJECT_KEY = /^[A-Z][A-Z0-9]{1,9}$/;
+export const TICKET_ID = /^([A-Z][A-Z0-9]{1,9})-([1-9][0-9]{0,9})$/;

@@ -1,0 +1,3 @@
+export * from './database';
+export { MIGRATIONS } from './migrations';
+export * from './settings';

@@ -1,0 +1,6 @@
+export * from './tokens';
+export * from './metrics';
+export * from './infrastructure.module';
+export * from './health.controller';
+export * from './bootstrap';
+export * from './problem.filter';
