@@ -145,3 +145,41 @@ export interface DeliveryOutcomeData {
   error: { class: string; message: string } | null;
   response_excerpt: string;
 }
+
+/**
+ * A verified inbound webhook, stored before the sender gets its 202. The
+ * body is kept exactly as received: inline (UTF-8 text, or base64 when it
+ * is not valid UTF-8) up to the inline limit, else in the JetStream object
+ * store under `body_object`.
+ */
+export interface InboundReceivedData {
+  integration_id: string;
+  provider: 'github' | 'gitlab' | 'generic';
+  /** Only this project's tickets may be linked through the integration; null for any. */
+  project: string | null;
+  /** The provider's event name (`pull_request`, `Merge Request Hook`, a generic `type`). */
+  event: string;
+  delivery_id: string;
+  content_type: string;
+  /** The headers worth keeping; never a signature or token. */
+  headers: Record<string, string>;
+  body: string | null;
+  body_encoding: 'utf8' | 'base64' | null;
+  body_object: { bucket: string; name: string; size: number } | null;
+  body_sha256: string;
+  source_ip: string | null;
+  received_at: string;
+}
+
+/** An inbound request that was refused; the body is never kept. */
+export interface InboundRejectedData {
+  /** The HTTP status it was answered with. */
+  status: number;
+  reason: string;
+  integration_id: string | null;
+  provider: string | null;
+  event: string | null;
+  delivery_id: string | null;
+  source_ip: string | null;
+  received_at: string;
+}
