@@ -92,20 +92,26 @@ function stateReferences(draft: Draft): Located[] {
 }
 
 /**
- * A listed state other than the initial one that is no transition's target. A target counts
- * even when its source is itself unreachable: tickets may already be there from an older
- * workflow. A target of a "*" transition counts too.
+ * A listed state that nothing in the workflow leads to or leaves from: not
+ * the initial state, no transition's target (a "*" transition counts), no
+ * transition's source and no git automation target. A state that is only a
+ * source still counts as used: tickets may sit there from an older workflow,
+ * so the spec's own full example, which lists such states, stays valid.
  */
 function reportUnreachable(reader: Reader, draft: Draft, listed: Located[]): void {
   const initial = draft.initial?.text ?? listed[0]?.text;
-  const targets = new Set(draft.transitions.flatMap(({ to }) => (to ? [to.text] : [])));
+  const used = new Set<string>([
+    ...draft.transitions.flatMap(({ to }) => (to ? [to.text] : [])),
+    ...draft.transitions.flatMap(({ from }) => (from ?? []).map((state) => state.text)),
+    ...[...draft.git.values()].map((state) => state.text),
+  ]);
   const reported = new Set<string>();
   for (const state of listed) {
-    if (state.text === initial || targets.has(state.text) || reported.has(state.text)) continue;
+    if (state.text === initial || used.has(state.text) || reported.has(state.text)) continue;
     reported.add(state.text);
     reader.report(
       state.node,
-      `state ${quote(state.text)} cannot be reached: no transition leads to it`,
+      `state ${quote(state.text)} cannot be reached: no transition or automation uses it`,
     );
   }
 }

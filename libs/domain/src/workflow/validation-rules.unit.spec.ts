@@ -454,10 +454,39 @@ describe('states', () => {
     ]);
   });
 
-  it('reports states that no transition reaches, but not the initial one', () => {
-    expect(errorsOf(withStates('[a, b, c, d]', 'a -> b', 'c -> b'))).toEqual([
-      problem(1, 16, 'state "c" cannot be reached: no transition leads to it'),
-      problem(1, 19, 'state "d" cannot be reached'),
+  it('reports listed states that nothing uses, but not the initial one or a source', () => {
+    expect(errorsOf(withStates('[a, b, c, d, e]', 'a -> b', 'c -> b'))).toEqual([
+      problem(1, 19, 'state "d" cannot be reached: no transition or automation uses it'),
+      problem(1, 22, 'state "e" cannot be reached'),
+    ]);
+  });
+
+  it('accepts the full form of the specification as written', () => {
+    const spec = yamlLines(
+      'states: [backlog, todo, in_progress, in_review, done]',
+      'initial: backlog',
+      'transitions:',
+      '  - from: [todo, in_progress]',
+      '    to: in_review',
+      '    actions:',
+      '      - type: send_webhook',
+      '        url: https://ci.example.com/trigger',
+      '        secret: whsec_abc',
+      '        headers: {X-Team: core}',
+      '        timeout_ms: 5000',
+      '      - type: send_webhook',
+      '        url: https://hooks.slack.example/T000',
+      'git:',
+      '  on_pull_request_opened: in_review',
+      '  on_merge: done',
+      '  on_pipeline_failed: in_progress',
+    );
+    expect(definitionOf(spec).states).toEqual([
+      'backlog',
+      'todo',
+      'in_progress',
+      'in_review',
+      'done',
     ]);
   });
 
