@@ -70,6 +70,19 @@ export class Naming {
     return `${this.root}.evt.inbound.accepted.>`;
   }
 
+  /**
+   * JetStream object store bucket of inbound bodies too large to travel inside their event;
+   * `kera.inbound.received` names the object under `body_object`.
+   */
+  inboundBodyBucket(): string {
+    return `${this.prefix}_INBOUND_BODIES`;
+  }
+
+  /** Object store bucket of inbound bodies too large to keep inline in their event. */
+  inboundBodies(): string {
+    return `${this.prefix}_INBOUND_BODIES`;
+  }
+
   deliveryEvents(ticketId: string): string {
     const project = ticketId.split('-')[0] ?? '';
     return `${this.root}.evt.delivery.${token(project)}.${token(ticketId)}`;
