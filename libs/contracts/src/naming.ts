@@ -70,14 +70,6 @@ export class Naming {
     return `${this.root}.evt.inbound.accepted.>`;
   }
 
-  /**
-   * JetStream object store bucket of inbound bodies too large to travel inside their event;
-   * `kera.inbound.received` names the object under `body_object`.
-   */
-  inboundBodyBucket(): string {
-    return `${this.prefix}_INBOUND_BODIES`;
-  }
-
   /** Object store bucket of inbound bodies too large to keep inline in their event. */
   inboundBodies(): string {
     return `${this.prefix}_INBOUND_BODIES`;
