@@ -19,6 +19,8 @@ export interface KeraConfig {
   streamReplicas: number;
   dispatchConcurrency: number;
   inboundMaxBytes: number;
+  /** How long an integration's previous secret keeps verifying after a rotation. */
+  rotationGraceSeconds: number;
   instanceId: string;
 }
 
@@ -96,6 +98,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     description: 'largest inbound webhook body accepted (25 MiB)',
   },
   {
+    name: 'KERA_ROTATION_GRACE_SECONDS',
+    default: '86400',
+    description:
+      "how long an integration's previous secret keeps verifying after a rotation (24 h)",
+  },
+  {
     name: 'KERA_INSTANCE_ID',
     default: '<hostname>-<pid>',
     description: 'name of this process in logs and NATS connections',
@@ -138,6 +146,12 @@ export function loadConfig(
     streamReplicas: read.int('KERA_STREAM_REPLICAS', 1, 1, 5),
     dispatchConcurrency: read.int('KERA_DISPATCH_CONCURRENCY', 64, 1, 10_000),
     inboundMaxBytes: read.int('KERA_INBOUND_MAX_BYTES', 25 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+    rotationGraceSeconds: read.int(
+      'KERA_ROTATION_GRACE_SECONDS',
+      24 * 60 * 60,
+      1,
+      30 * 24 * 60 * 60,
+    ),
     instanceId: read.optional('KERA_INSTANCE_ID') ?? `${hostname()}-${process.pid}`,
   };
   if (config.adminToken !== null && config.adminToken.length < 16) {
