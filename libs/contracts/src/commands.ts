@@ -76,3 +76,33 @@ export interface WorkflowView {
 
 export const PROJECT_KEY = /^[A-Z][A-Z0-9]{1,9}$/;
 export const TICKET_ID = /^([A-Z][A-Z0-9]{1,9})-([1-9][0-9]{0,9})$/;
+
+/** An integration as `GET /api/integrations` lists it: never its secret or token. */
+export interface IntegrationView {
+  id: string;
+  provider: 'github' | 'gitlab' | 'generic';
+  name: string;
+  slug: string;
+  project: string | null;
+  created_at: string;
+  rotated_at: string | null;
+  /** Until when the secret replaced by the last rotation still verifies; null when none does. */
+  previous_secret_expires_at: string | null;
+  /** When a request last reached its URL with the right token, accepted or not. */
+  last_delivery_at: string | null;
+  accepted_count: number;
+  rejected_count: number;
+}
+
+/** The answer to creating an integration: the only time its secret and URL token are shown. */
+export interface CreatedIntegration {
+  id: string;
+  provider: 'github' | 'gitlab' | 'generic';
+  name: string;
+  slug: string;
+  project: string | null;
+  /** `/webhooks/inbound/{slug}/{token}`, prefixed with KERA_PUBLIC_URL when that is set. */
+  url: string;
+  secret: string;
+  created_at: string;
+}

@@ -182,4 +182,29 @@ export interface InboundRejectedData {
   delivery_id: string | null;
   source_ip: string | null;
   received_at: string;
+  /** What the sender was told, in words that never hold a secret. */
+  detail?: string;
+}
+
+/** An integration as its lifecycle events describe it; never its secret or token (hash). */
+export interface IntegrationCreatedData {
+  integration_id: string;
+  provider: 'github' | 'gitlab' | 'generic';
+  name: string;
+  /** The first segment of its inbound URL `/webhooks/inbound/{slug}/{token}`. */
+  slug: string;
+  /** Only this project's tickets are linked through it; null for any project. */
+  project: string | null;
+}
+
+/** An integration got a new secret; the previous one verifies until the time given. */
+export interface IntegrationRotatedData {
+  integration_id: string;
+  previous_secret_expires_at: string;
+}
+
+/** An integration was revoked: its URL answers 404 from then on. */
+export interface IntegrationRevokedData {
+  integration_id: string;
+  slug: string;
 }
