@@ -21,7 +21,7 @@ import {
   type KeraEvent,
   type Naming,
 } from '@kera/contracts';
-import type { Logger } from '@kera/config';
+import { eventLogFields, type Logger } from '@kera/config';
 import type { ConsumerSpec } from './provisioning';
 
 /** One message read from a stream, as handlers see it. */
@@ -194,7 +194,13 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     } catch (error) {
       const first = items[0] as StreamMessage;
       this.options.logger.error(
-        { err: error, stream, seq: first.seq, event_id: first.event?.id, count: items.length },
+        {
+          err: error,
+          stream,
+          seq: first.seq,
+          count: items.length,
+          ...(first.event ? eventLogFields(first.event) : {}),
+        },
         'handler failed; message will be redelivered',
       );
       for (const msg of msgs) msg.nak(backoffMs(msg.info.redeliveryCount));

@@ -15,9 +15,12 @@ import {
   type ConsumerSpec,
 } from '@kera/jetstream';
 import { DatabaseUnavailableError, openDatabase, redactUrl } from '@kera/persistence';
+import { registerConsumerLag } from './consumer-lag';
 import { HealthModule } from './health.controller';
+import { MetricsRegistry } from './metrics';
 import { KeraExceptionFilter } from './problem.filter';
 import { InfrastructureModule, type Infrastructure } from './infrastructure.module';
+import { httpLogging } from './request-logging';
 
 export interface ServiceDefinition {
   /** `gateway`, `workflow`, `dispatcher` or `audit`. */
@@ -90,6 +93,7 @@ async function startService(definition: ServiceDefinition): Promise<RunningServi
   };
 
   const app = await createApp(definition, infra, consumers);
+  registerConsumerLag(app.get(MetricsRegistry).registry, { jsm, naming, consumers });
   const port = definition.port(config);
   await app.listen(port, '0.0.0.0');
   const url = await app.getUrl();
@@ -137,19 +141,12 @@ function rootModule(definition: ServiceDefinition, infra: Infrastructure): Dynam
   @Module({})
   class ServiceRootModule {}
 
-  const quiet = /^\/(healthz|readyz|metrics)\b/;
   return {
     module: ServiceRootModule,
     providers: [{ provide: APP_FILTER, useClass: KeraExceptionFilter }],
     imports: [
       InfrastructureModule.forRoot(infra),
-      LoggerModule.forRoot({
-        pinoHttp: {
-          logger: infra.logger,
-          autoLogging: { ignore: (req) => quiet.test(req.url ?? '') },
-          quietReqLogger: true,
-        },
-      }),
+      LoggerModule.forRoot({ pinoHttp: httpLogging(infra.logger) }),
       HealthModule,
       definition.module,
     ],

@@ -4,3 +4,5 @@ export * from './infrastructure.module';
 export * from './health.controller';
 export * from './bootstrap';
 export * from './problem.filter';
+export * from './consumer-lag';
+export * from './request-logging';
