@@ -1,5 +1,10 @@
 import { Foundation1767000000000 } from './1767000000000-foundation';
 import { Integrations1767000001000 } from './1767000001000-integrations';
+import { GitAutomation1767000005000 } from './1767000005000-git-automation';
 
 /** Every migration, oldest first. Add new ones at the end; never edit an applied one. */
-export const MIGRATIONS = [Foundation1767000000000, Integrations1767000001000];
+export const MIGRATIONS = [
+  Foundation1767000000000,
+  Integrations1767000001000,
+  GitAutomation1767000005000,
+];
