@@ -50,7 +50,8 @@ export function verifyStandardWebhook(check: StandardWebhookCheck): StandardWebh
   if (!/^\d{1,12}$/.test(timestamp)) return 'bad_timestamp';
 
   const ts = Number(timestamp);
-  if (Math.abs(check.nowSeconds - ts) > check.toleranceSeconds) {
+  // Written so that a NaN clock or tolerance fails closed.
+  if (!(Math.abs(check.nowSeconds - ts) <= check.toleranceSeconds)) {
     return 'timestamp_out_of_tolerance';
   }
 

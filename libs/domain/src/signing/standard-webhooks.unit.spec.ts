@@ -52,4 +52,15 @@ describe('Standard Webhooks signing', () => {
       verifyStandardWebhook({ ...base, timestamp: '12e3', nowSeconds: now, toleranceSeconds: 300 }),
     ).toBe('bad_timestamp');
   });
+
+  it('fails closed when the clock or tolerance is not a number', () => {
+    const signature = standardWebhookSignature(secret, 'msg_1', now, body);
+    const base = { id: 'msg_1', timestamp: String(now), signature, body, secrets: [secret] };
+    expect(verifyStandardWebhook({ ...base, nowSeconds: NaN, toleranceSeconds: 300 })).toBe(
+      'timestamp_out_of_tolerance',
+    );
+    expect(verifyStandardWebhook({ ...base, nowSeconds: now, toleranceSeconds: NaN })).toBe(
+      'timestamp_out_of_tolerance',
+    );
+  });
 });
