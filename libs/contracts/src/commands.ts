@@ -74,6 +74,54 @@ export interface WorkflowView {
   updated_at: string;
 }
 
+/** `deliveries.list`: the outbound delivery log, newest first. Every filter is optional. */
+export interface ListDeliveriesCommand {
+  ticket?: string;
+  status?: 'succeeded' | 'failed';
+  /** One delivery's attempts only. */
+  delivery?: string;
+  /** 1 to 200, default 50. */
+  limit?: number | string;
+  /** The `next` cursor of the previous page. */
+  after?: string;
+}
+
+/** One recorded attempt of an outbound delivery, as the delivery log shows it. */
+export interface DeliveryAttemptView {
+  delivery_id: string;
+  /** 1, 2, … per delivery id in the order attempts started; a gap is an attempt cut short. */
+  attempt: number;
+  ticket_id: string;
+  event_id: string;
+  action_index: number;
+  url: string;
+  status: 'succeeded' | 'failed';
+  status_code: number | null;
+  duration_ms: number;
+  error: { class: string; message: string } | null;
+  /** The first 4 KB of the response body. */
+  response_excerpt: string;
+  redelivery: boolean;
+  attempted_at: string;
+}
+
+export interface DeliveryPage {
+  items: DeliveryAttemptView[];
+  next: string | null;
+}
+
+/** `deliveries.redeliver`: send a delivery's POST again, with the same delivery id. */
+export interface RedeliverCommand {
+  delivery_id: string;
+  actor?: string | null;
+}
+
+export interface RedeliveryAccepted {
+  delivery_id: string;
+  /** The id of the `kera.delivery.requested` event that queued it. */
+  request_id: string;
+}
+
 export const PROJECT_KEY = /^[A-Z][A-Z0-9]{1,9}$/;
 export const TICKET_ID = /^([A-Z][A-Z0-9]{1,9})-([1-9][0-9]{0,9})$/;
 

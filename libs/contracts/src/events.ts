@@ -27,6 +27,11 @@ export const EventTypes = {
   deliverySucceeded: 'kera.delivery.succeeded',
   /** dispatcher: an outbound POST failed (status, timeout, network, guard). */
   deliveryFailed: 'kera.delivery.failed',
+  /**
+   * dispatcher: a POST of one send_webhook action is due (a transition fired, a retry is
+   * scheduled or an operator asked for a redelivery); the dispatcher's job queue.
+   */
+  deliveryRequested: 'kera.delivery.requested',
   /** gateway: an integration was created. */
   integrationCreated: 'kera.integration.created',
   /** gateway: an integration's secret was replaced. */
@@ -144,6 +149,32 @@ export interface DeliveryOutcomeData {
   duration_ms: number;
   error: { class: string; message: string } | null;
   response_excerpt: string;
+  /** TICKETS stream sequence of the transition event: where a redelivery reads the payload. */
+  event_seq?: number;
+  /** The `kera.delivery.requested` event this attempt ran for. */
+  request_id?: string;
+}
+
+/**
+ * One POST to send: action `action_index` of the transition event `event_id` (stored at
+ * `event_seq` in the TICKETS stream). The event and the workflow version it names are the
+ * source of the payload and of the action; secrets are never copied here.
+ */
+export interface DeliveryRequestedData {
+  delivery_id: string;
+  ticket_id: string;
+  event_id: string;
+  event_seq: number;
+  action_index: number;
+  url: string;
+  /** Why: the transition fired, an opt-in retry of a failed attempt, or an operator's request. */
+  reason: 'transition' | 'retry' | 'redelivery';
+  /** 1 for the first try of this request's series; retries count on from there. */
+  round: number;
+  /** Not sent before this time (ISO 8601 UTC); null for at once. */
+  not_before: string | null;
+  /** Who asked for a redelivery, when they said; null otherwise. */
+  actor: string | null;
 }
 
 /**

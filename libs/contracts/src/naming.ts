@@ -80,6 +80,21 @@ export class Naming {
     return `${this.root}.evt.delivery.${token(project)}.${token(ticketId)}`;
   }
 
+  /** Requested deliveries of one ticket: the dispatcher's job queue (kera.delivery.requested). */
+  deliveryRequests(ticketId: string): string {
+    const project = ticketId.split('-')[0] ?? '';
+    return `${this.root}.evt.delivery.requested.${token(project)}.${token(ticketId)}`;
+  }
+
+  allDeliveryRequests(): string {
+    return `${this.root}.evt.delivery.requested.>`;
+  }
+
+  /** Every delivery outcome (`deliveryEvents` of any ticket), but no request. */
+  allDeliveryOutcomes(): string {
+    return `${this.root}.evt.delivery.*.*`;
+  }
+
   integrationEvents(integrationId: string): string {
     return `${this.root}.evt.integration.${token(integrationId)}`;
   }
