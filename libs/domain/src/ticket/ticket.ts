@@ -33,13 +33,15 @@ export interface TicketState {
   updated_at: string;
 }
 
+/** The project's workflow a decision is made against, with the version that the event records. */
 export interface CurrentWorkflow {
   version: number;
   definition: WorkflowDefinition;
 }
 
 export const TITLE_MAX = 500;
-const FIELDS_MAX_BYTES = 64 * 1024;
+/** Largest JSON of a ticket's fields, given or merged. */
+export const FIELDS_MAX_BYTES = 64 * 1024;
 const ACTOR_MAX = 320;
 
 /** Folds one stored event into the ticket; events of other types leave it as it was. */
@@ -96,14 +98,27 @@ export function evolve(
   return next;
 }
 
-/** Merge-patch semantics: a null value removes the field. */
+/**
+ * Merges at the level of fields: each field in the patch replaces the stored
+ * value whole (objects are not merged further) and a null value removes it.
+ */
 export function mergeFields(current: Fields, patch: Fields): Fields {
   const merged: Fields = { ...current };
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete merged[key];
-    else merged[key] = value;
+    else setField(merged, key, value);
   }
   return merged;
+}
+
+/** Defined, not assigned: a field named "__proto__" stays a field. */
+function setField(fields: Fields, key: string, value: unknown): void {
+  Object.defineProperty(fields, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }
 
 export interface CreateInput {
@@ -113,6 +128,10 @@ export interface CreateInput {
   actor: unknown;
 }
 
+/**
+ * Opens a ticket in the workflow's initial state. The caller claims `ticketId`
+ * and `number`; this checks the title, fields and actor and lists every problem.
+ */
 export function decideCreate(
   input: CreateInput,
   ticketId: string,
@@ -121,7 +140,8 @@ export function decideCreate(
 ): TicketCreatedData {
   const problems: ProblemItem[] = [];
   const title = checkTitle(input.title, problems, true) as string;
-  const fields = checkFields(input.fields, problems) ?? {};
+  // A null field means "no such field", as in an update.
+  const fields = mergeFields({}, checkFields(input.fields, problems) ?? {});
   const actor = checkActor(input.actor, problems);
   throwIfAny(problems);
 
@@ -143,6 +163,7 @@ export interface UpdateInput {
   actor: unknown;
 }
 
+/** Changes the title and merges fields (see `mergeFields`); at least one must be given. */
 export function decideUpdate(ticket: TicketState, input: UpdateInput): TicketUpdatedData {
   const problems: ProblemItem[] = [];
   const title = checkTitle(input.title, problems, false);
@@ -151,6 +172,7 @@ export function decideUpdate(ticket: TicketState, input: UpdateInput): TicketUpd
   if (title === undefined && fields === undefined && problems.length === 0) {
     problems.push({ field: 'title', message: 'give a title or fields to change' });
   }
+  if (fields && problems.length === 0) checkSize(mergeFields(ticket.fields, fields), problems);
   throwIfAny(problems);
 
   const data: TicketUpdatedData = { ticket_id: ticket.id, actor };
@@ -245,13 +267,18 @@ function checkFields(value: unknown, problems: ProblemItem[]): Fields | undefine
     problems.push({ field: 'fields', message: 'fields must be a JSON object' });
     return undefined;
   }
-  if (Buffer.byteLength(JSON.stringify(value)) > FIELDS_MAX_BYTES) {
+  checkSize(value, problems);
+  return value;
+}
+
+/** Bounds a ticket's fields as a whole: every transition event carries all of them. */
+function checkSize(fields: Fields, problems: ProblemItem[]): void {
+  if (Buffer.byteLength(JSON.stringify(fields)) > FIELDS_MAX_BYTES) {
     problems.push({
       field: 'fields',
-      message: `fields must be at most ${FIELDS_MAX_BYTES} bytes of JSON`,
+      message: `a ticket's fields must be at most ${FIELDS_MAX_BYTES} bytes of JSON`,
     });
   }
-  return value;
 }
 
 function checkActor(value: unknown, problems: ProblemItem[]): string | null {
