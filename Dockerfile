@@ -14,6 +14,8 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/tools/register.js ./tools/register.js
+# The dashboard's static page is read from the source tree (the build does not copy it).
+COPY --from=build /app/apps/gateway/src/dashboard/public ./apps/gateway/src/dashboard/public
 COPY --from=build /app/deploy/docker-entrypoint.sh /usr/local/bin/kera-service
 USER node
 ENTRYPOINT ["kera-service"]
