@@ -1,10 +1,10 @@
 import { runService } from '@kera/service';
-import { WORKFLOW_CONSUMERS } from './consumers';
+import { workflowConsumers } from './consumers';
 import { WorkflowModule } from './workflow.module';
 
 void runService({
   name: 'workflow',
   module: WorkflowModule,
-  consumers: Object.values(WORKFLOW_CONSUMERS),
+  consumers: workflowConsumers,
   port: (config) => config.healthPort ?? 8081,
 });

@@ -11,6 +11,9 @@ import {
   type CreateTicketCommand,
   type GetTicketCommand,
   type KeraEvent,
+  type NewEvent,
+  type PipelineView,
+  type TicketLink,
   type TicketView,
   type TransitionResult,
   type TransitionTicketCommand,
@@ -26,12 +29,24 @@ import {
   type TicketState,
 } from '@kera/domain';
 import { ConcurrencyError, EventPublisher } from '@kera/jetstream';
+import {
+  decideAutomatedMove,
+  decideLink,
+  decidePipeline,
+  decideUnlink,
+  type EventOrigin,
+  type GitTrigger,
+} from '../automation/ticket-changes';
 import { WorkflowRepository } from '../workflows/workflow.repository';
 import { TicketRepository } from './ticket.repository';
 
 const SOURCE = 'kera/workflow';
 /** Ticket numbers tried before giving up when other instances keep taking them. */
 const MAX_NUMBER_ATTEMPTS = 100;
+
+/** What a decision asks to append; git automation also sets the event's id and cause. */
+type Decision = Pick<NewEvent<unknown>, 'type' | 'data' | 'id' | 'causationId'>;
+type Decide<D> = (ticket: TicketState) => D | Promise<D>;
 
 /** Handles ticket commands: load, decide, append with the expected sequence, store the view. */
 @Injectable()
@@ -108,6 +123,56 @@ export class TicketsService {
     };
   }
 
+  /** Links a PR/MR or commit, or updates the link with its key; null when already so. */
+  link(
+    ticketId: string,
+    link: TicketLink,
+    actor: string | null,
+    origin: EventOrigin,
+  ): Promise<KeraEvent | null> {
+    return this.appendChange(ticketId, origin, (ticket) => decideLink(ticket, link, actor));
+  }
+
+  /** Removes the link with this key; null when the ticket has none. */
+  unlink(
+    ticketId: string,
+    key: string,
+    actor: string | null,
+    origin: EventOrigin,
+  ): Promise<KeraEvent | null> {
+    return this.appendChange(ticketId, origin, (ticket) => decideUnlink(ticket, key, actor));
+  }
+
+  /** Shows a CI run's state on the ticket; null when it shows that state already. */
+  recordPipeline(
+    ticketId: string,
+    pipeline: PipelineView,
+    origin: EventOrigin,
+  ): Promise<KeraEvent | null> {
+    return this.appendChange(ticketId, origin, (ticket) => decidePipeline(ticket, pipeline));
+  }
+
+  /**
+   * Makes the move the workflow's `git:` trigger names as an ordinary
+   * transition, or records why it was skipped; null when there is nothing to do.
+   */
+  moveByAutomation(
+    ticketId: string,
+    trigger: GitTrigger,
+    actor: string,
+    origin: EventOrigin,
+  ): Promise<KeraEvent | null> {
+    return this.appendChange(ticketId, origin, async (ticket) =>
+      decideAutomatedMove(
+        ticket,
+        await this.currentWorkflow(ticket.project),
+        trigger,
+        actor,
+        new Date(),
+      ),
+    );
+  }
+
   /** Rebuilds the stored view from the stream when it is behind (after a crash). */
   async repair(ticketId: string, seq: number): Promise<void> {
     const stored = await this.tickets.storedVersion(ticketId);
@@ -125,18 +190,56 @@ export class TicketsService {
   private async append(
     ticketId: unknown,
     correlationId: string | undefined,
-    decide: (
-      ticket: TicketState,
-    ) => { type: string; data: unknown } | Promise<{ type: string; data: unknown }>,
+    decide: Decide<Decision>,
   ): Promise<{ ticket: TicketState; event: KeraEvent }> {
-    let ticket = await this.existing(ticketId, false);
+    return this.appendTo(await this.existing(ticketId, false), correlationId, decide);
+  }
+
+  /**
+   * A change that may be in place already: decided on the ticket as its
+   * stream has it now, and nothing is appended when the decision is null.
+   */
+  private async appendChange(
+    ticketId: string,
+    origin: EventOrigin,
+    decide: Decide<Decision | null>,
+  ): Promise<KeraEvent | null> {
+    const ticket = await this.existing(ticketId);
+    const { event } = await this.appendTo(ticket, origin.correlationId, async (current) => {
+      const decision = await decide(current);
+      return decision && { ...decision, id: origin.id, causationId: origin.causationId };
+    });
+    return event;
+  }
+
+  private appendTo(
+    ticket: TicketState,
+    correlationId: string | undefined,
+    decide: Decide<Decision>,
+  ): Promise<{ ticket: TicketState; event: KeraEvent }>;
+  private appendTo(
+    ticket: TicketState,
+    correlationId: string | undefined,
+    decide: Decide<Decision | null>,
+  ): Promise<{ ticket: TicketState; event: KeraEvent | null }>;
+  private async appendTo(
+    start: TicketState,
+    correlationId: string | undefined,
+    decide: Decide<Decision | null>,
+  ): Promise<{ ticket: TicketState; event: KeraEvent | null }> {
+    let ticket = start;
     for (let attempt = 1; ; attempt += 1) {
       const decision = await decide(ticket);
+      if (decision === null) return { ticket, event: null };
       const event = createEvent({ ...decision, source: SOURCE, subject: ticket.id, correlationId });
       try {
-        const { seq } = await this.publisher.append(this.naming.ticketEvents(ticket.id), event, {
-          expectedLastSubjectSequence: ticket.version,
-        });
+        const { seq, duplicate } = await this.publisher.append(
+          this.naming.ticketEvents(ticket.id),
+          event,
+          { expectedLastSubjectSequence: ticket.version },
+        );
+        // A derived event id stored before: the change is in the stream already.
+        if (duplicate) return { ticket: (await this.tickets.load(ticket.id)) ?? ticket, event };
         const next = evolve(ticket, event, seq) as TicketState;
         await this.tickets.save(next);
         return { ticket: next, event };
