@@ -1,8 +1,8 @@
 import { Foundation1767000000000 } from './1767000000000-foundation';
 import { Integrations1767000001000 } from './1767000001000-integrations';
 import { GitAutomation1767000005000 } from './1767000005000-git-automation';
-import { Audit1767000003000 } from './1767000003000-audit';
 import { Deliveries1767000002000 } from './1767000002000-deliveries';
+import { Audit1767000003000 } from './1767000003000-audit';
 
 /** Every migration, oldest first. Add new ones at the end; never edit an applied one. */
 export const MIGRATIONS = [
@@ -10,4 +10,5 @@ export const MIGRATIONS = [
   Integrations1767000001000,
   GitAutomation1767000005000,
   Deliveries1767000002000,
+  Audit1767000003000,
 ];
