@@ -1,2 +1,4 @@
+export * from './nats-server';
+export * from './postgres-server';
 export * from './receiver';
 export * from './system';

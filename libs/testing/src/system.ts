@@ -58,7 +58,7 @@ export function isolatedEnvironment(options: IsolationOptions = {}): IsolatedEnv
 
 /** Deletes the run's streams and drops its database. */
 export async function destroyEnvironment(environment: IsolatedEnvironment): Promise<void> {
-  const nc = await connect({ servers: environment.natsUrl });
+  const nc = await connect({ servers: environment.natsUrl.split(',') });
   try {
     const jsm = await nc.jetstreamManager();
     for (const key of STREAMS) {
@@ -97,15 +97,20 @@ export interface ServiceProcess {
   /** Everything it wrote to stderr/stdout, for failure messages. */
   output: string[];
   healthUrl: string;
+  /** Its HTTP port, kept by restartService. */
+  port: number;
+  /** The environment it was started with on top of the isolated environment's. */
+  extraEnv: Record<string, string>;
 }
 
-/** Starts one built service (from dist/) as its own process. */
+/** Starts one built service (from dist/) as its own process, on a free port unless given one. */
 export async function startService(
   name: ServiceName,
   environment: IsolatedEnvironment,
   extraEnv: Record<string, string> = {},
+  port?: number,
 ): Promise<ServiceProcess> {
-  const port = await freePort();
+  port ??= await freePort();
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     ...environment.env,
@@ -124,9 +129,17 @@ export async function startService(
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const service = { name, child, output, healthUrl: `http://127.0.0.1:${port}` };
+  const service = { name, child, output, healthUrl: `http://127.0.0.1:${port}`, port, extraEnv };
   await waitForReady(service, 60_000);
   return service;
+}
+
+/** Starts a service again with the same name, port and environment (after it died or stopped). */
+export function restartService(
+  service: ServiceProcess,
+  environment: IsolatedEnvironment,
+): Promise<ServiceProcess> {
+  return startService(service.name, environment, service.extraEnv, service.port);
 }
 
 async function waitForReady(service: ServiceProcess, timeoutMs: number): Promise<void> {
@@ -160,45 +173,69 @@ export function stopService(
   });
 }
 
+export interface SystemOptions extends IsolationOptions {
+  /** Processes per service, all sharing one environment (default: one of each). */
+  instances?: Partial<Record<ServiceName, number>>;
+}
+
 export interface RunningSystem {
   environment: IsolatedEnvironment;
+  /** The first process of each service. */
   services: Map<ServiceName, ServiceProcess>;
+  /** Every running process, in start order; restart() replaces entries in place. */
+  instances: ServiceProcess[];
   gatewayUrl: string;
   /** fetch against the gateway with the admin token. */
   api(path: string, init?: RequestInit): Promise<Response>;
+  /** Starts a dead (or stopped) process again on its port and puts it in its place. */
+  restart(service: ServiceProcess): Promise<ServiceProcess>;
   stop(): Promise<void>;
 }
 
-/** The four services, each a real process, on an isolated environment. */
-export async function startSystem(options: IsolationOptions = {}): Promise<RunningSystem> {
+/** The four services, each a real process (or several), on an isolated environment. */
+export async function startSystem(options: SystemOptions = {}): Promise<RunningSystem> {
   const environment = isolatedEnvironment(options);
-  const services = new Map<ServiceName, ServiceProcess>();
+  const instances: ServiceProcess[] = [];
+  const count = (name: ServiceName) => Math.max(1, options.instances?.[name] ?? 1);
+  const startMany = async (name: ServiceName) => {
+    const started = await Promise.all(
+      Array.from({ length: count(name) }, () => startService(name, environment)),
+    );
+    instances.push(...started);
+  };
   const stopAll = async () => {
-    await Promise.all([...services.values()].map((service) => stopService(service)));
+    await Promise.all(instances.map((service) => stopService(service)));
   };
   try {
     // The workflow service first: it seeds and owns the schema's first users.
-    services.set('workflow', await startService('workflow', environment));
-    const rest = await Promise.all(
-      (['gateway', 'dispatcher', 'audit'] as const).map((name) => startService(name, environment)),
-    );
-    for (const service of rest) services.set(service.name, service);
+    await startMany('workflow');
+    await Promise.all((['gateway', 'dispatcher', 'audit'] as const).map(startMany));
   } catch (error) {
     await stopAll();
     await destroyEnvironment(environment).catch(() => undefined);
     throw error;
   }
 
+  const services = new Map<ServiceName, ServiceProcess>();
+  for (const service of [...instances].reverse()) services.set(service.name, service);
   const gatewayUrl = (services.get('gateway') as ServiceProcess).healthUrl;
   return {
     environment,
     services,
+    instances,
     gatewayUrl,
     api: (p, init = {}) =>
       fetch(`${gatewayUrl}${p}`, {
         ...init,
         headers: { authorization: `Bearer ${environment.adminToken}`, ...(init.headers ?? {}) },
       }),
+    restart: async (service) => {
+      const fresh = await restartService(service, environment);
+      const index = instances.indexOf(service);
+      if (index >= 0) instances[index] = fresh;
+      if (services.get(service.name) === service) services.set(service.name, fresh);
+      return fresh;
+    },
     stop: async () => {
       await stopAll();
       await destroyEnvironment(environment);
