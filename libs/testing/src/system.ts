@@ -6,7 +6,8 @@ import { connect } from 'nats';
 import { Client } from 'pg';
 import { STREAMS, Naming } from '@kera/contracts';
 
-export const ROOT = path.resolve(__dirname, '..', '..', '..');
+/** The workspace root, whether this file runs from source (jest) or compiled to dist/ (bench). */
+export const ROOT = workspaceRoot(path.resolve(__dirname, '..', '..', '..'));
 export const SERVICE_NAMES = ['gateway', 'workflow', 'dispatcher', 'audit'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
@@ -261,4 +262,8 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+function workspaceRoot(threeUp: string): string {
+  return path.basename(threeUp) === 'dist' ? path.dirname(threeUp) : threeUp;
 }
