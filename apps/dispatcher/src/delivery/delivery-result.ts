@@ -8,6 +8,8 @@
  * - `redirect`: the receiver answered 3xx; redirects are never followed
  * - `http_status`: the receiver answered with a status outside 2xx and 3xx
  * - `invalid_url`: the target is not an absolute http(s) URL
+ * - `invalid_event`: nothing was sent: the transition event or the request cannot be turned
+ *   into a POST (a malformed field, an action the workflow version lacks)
  * - `other`: anything else (malformed response, invalid request options)
  */
 export type DeliveryErrorClass =
@@ -19,6 +21,7 @@ export type DeliveryErrorClass =
   | 'redirect'
   | 'http_status'
   | 'invalid_url'
+  | 'invalid_event'
   | 'other';
 
 export interface DeliveryError {

@@ -1,0 +1,185 @@
+import { HostScheduler, hostKey, limitsFor, type SchedulerLimits } from './host-scheduler';
+
+/** A task whose POST finishes when the test says so. */
+class FakeTask {
+  deferredFor: number | null = null;
+  started = false;
+  private finishPost: () => void = () => undefined;
+
+  run = () => {
+    this.started = true;
+    return new Promise<void>((resolve) => (this.finishPost = resolve));
+  };
+
+  defer = (delayMs: number) => {
+    this.deferredFor = delayMs;
+  };
+
+  async finish(): Promise<void> {
+    await flush();
+    this.finishPost();
+    await flush();
+  }
+}
+
+function flush(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+const limits: SchedulerLimits = {
+  slots: 8,
+  hostSlots: 2,
+  slowSlots: 4,
+  slowAfterMs: 1000,
+  maxQueueWaitMs: 1000,
+  minDeferMs: 100,
+  maxDeferMs: 60_000,
+};
+
+function setUp(overrides: Partial<SchedulerLimits> = {}) {
+  const clock = { now: 0 };
+  const scheduler = new HostScheduler(
+    { ...limits, ...overrides },
+    () => clock.now,
+    () => 0.5,
+  );
+  const submit = (host: string) => {
+    const task = new FakeTask();
+    return { task, admission: scheduler.submit(host, task) };
+  };
+  return { clock, scheduler, submit };
+}
+
+describe('HostScheduler', () => {
+  it('lets one receiver hold only its share of slots while others still start', async () => {
+    const { scheduler, submit } = setUp();
+
+    const first = [submit('a'), submit('a')];
+    const third = submit('a');
+    const other = submit('b');
+    await flush();
+
+    expect(first.map((x) => x.admission)).toEqual(['started', 'started']);
+    expect(third.admission).toBe('queued');
+    expect(other.admission).toBe('started');
+    expect(scheduler.inFlight).toBe(3);
+    expect(scheduler.queued).toBe(1);
+  });
+
+  it('starts a queued delivery as soon as its receiver frees a slot', async () => {
+    const { scheduler, submit } = setUp();
+    const [one] = [submit('a'), submit('a')];
+    const waiting = submit('a');
+
+    await one?.task.finish();
+
+    expect(waiting.task.started).toBe(true);
+    expect(scheduler.queued).toBe(0);
+  });
+
+  it('never exceeds the total number of slots', async () => {
+    const { scheduler, submit } = setUp({ slots: 3, hostSlots: 3 });
+
+    const admissions = ['a', 'b', 'c', 'd'].map((host) => submit(host).admission);
+
+    expect(admissions).toEqual(['started', 'started', 'started', 'queued']);
+    expect(scheduler.inFlight).toBe(3);
+  });
+
+  it('hands deliveries to a hanging receiver back to JetStream, spaced out, instead of queueing them', async () => {
+    const { clock, submit } = setUp();
+    submit('dead');
+    submit('dead');
+    clock.now = 5000;
+
+    const later = [submit('dead'), submit('dead'), submit('dead')];
+
+    expect(later.map((x) => x.admission)).toEqual(['deferred', 'deferred', 'deferred']);
+    const delays = later.map((x) => x.task.deferredFor as number);
+    expect(delays[0]).toBeGreaterThanOrEqual(5000);
+    expect(delays[1]).toBeGreaterThan(delays[0] as number);
+    expect(delays[2]).toBeGreaterThan(delays[1] as number);
+  });
+
+  it("keeps the quick receivers' share of slots however many receivers hang", async () => {
+    const { clock, scheduler, submit } = setUp({ slots: 8, hostSlots: 2, slowSlots: 4 });
+    await Promise.all(['q1', 'q2'].map((host) => submit(host).task.finish()));
+    const hanging = ['d1', 'd2', 'd3', 'd4', 'd5'].flatMap((host) => [submit(host), submit(host)]);
+    clock.now = 5000;
+
+    const quick = ['q1', 'q2', 'q1', 'q2'].map((host) => submit(host).admission);
+    const moreHanging = ['d1', 'd5'].map((host) => submit(host).admission);
+
+    expect(hanging.filter((x) => x.admission === 'started')).toHaveLength(4);
+    expect(quick).toEqual(['started', 'started', 'started', 'started']);
+    expect(moreHanging).toEqual(['deferred', 'deferred']);
+    expect(scheduler.inFlight).toBe(8);
+  });
+
+  it('holds a receiver not heard back from yet to the slow share, even with slots free', async () => {
+    const { scheduler, submit } = setUp({ slots: 8, hostSlots: 2, slowSlots: 2 });
+    await submit('quick').task.finish();
+    submit('new1');
+    submit('new1');
+
+    const another = submit('new2');
+    const known = submit('quick');
+
+    expect(another.admission).toBe('queued');
+    expect(known.admission).toBe('started');
+    expect(scheduler.inFlight).toBe(3);
+  });
+
+  it('gives freed slots to waiting receivers in turn', async () => {
+    const { scheduler, submit } = setUp({ slots: 1, hostSlots: 1, maxQueueWaitMs: 60_000 });
+    const running = submit('a');
+    const queued = [submit('a'), submit('a'), submit('b')];
+
+    await running.task.finish();
+    const afterOne = queued.map((x) => x.task.started);
+    await queued[0]?.task.finish();
+    const afterTwo = queued.map((x) => x.task.started);
+
+    expect(afterOne).toEqual([true, false, false]);
+    expect(afterTwo).toEqual([true, false, true]);
+    expect(scheduler.inFlight).toBe(1);
+  });
+
+  it('gives back every queued task on shutdown and leaves running ones alone', () => {
+    const { scheduler, submit } = setUp({ slots: 1 });
+    submit('a');
+    const queued = [submit('b'), submit('c')];
+
+    const taken = scheduler.takeQueued();
+
+    expect(taken).toEqual(queued.map((x) => x.task));
+    expect(scheduler.queued).toBe(0);
+    expect(scheduler.inFlight).toBe(1);
+  });
+
+  it('keeps running when a task fails', async () => {
+    const { scheduler } = setUp({ slots: 1 });
+    scheduler.submit('a', { run: () => Promise.reject(new Error('boom')), defer: () => undefined });
+    const next = new FakeTask();
+    scheduler.submit('a', next);
+
+    await flush();
+
+    expect(next.started).toBe(true);
+  });
+});
+
+describe('limitsFor', () => {
+  it('gives a receiver a quarter and slow receivers half of the slots', () => {
+    expect(limitsFor(64)).toMatchObject({ slots: 64, hostSlots: 16, slowSlots: 32 });
+    expect(limitsFor(1)).toMatchObject({ slots: 1, hostSlots: 1, slowSlots: 1 });
+  });
+});
+
+describe('hostKey', () => {
+  it('names a receiver by scheme, host and port', () => {
+    expect(hostKey('https://Hooks.Example.com/a?b=1')).toBe('https://hooks.example.com');
+    expect(hostKey('http://10.0.0.1:8080/x')).toBe('http://10.0.0.1:8080');
+    expect(hostKey('not a url')).toBe('invalid-url');
+  });
+});
