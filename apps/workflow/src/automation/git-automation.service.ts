@@ -6,6 +6,7 @@ import {
   isRecord,
   type InboundReceivedData,
   type KeraEvent,
+  type TicketLink,
 } from '@kera/contracts';
 import {
   actorOf,
@@ -147,22 +148,15 @@ export class GitAutomationService {
     const branch = pr.from_fork ? null : pr.source_branch;
     const closes = branch === null ? [] : await this.links.branchCloses(repository, branch);
     const plan = planPullRequestLinks(pr, inbound.projects, { closed_by_commits: closes });
+    const named = await this.inScope(inbound, plan.tickets);
+    const link = toTicketLink(plan.view);
 
     const earlier = await this.links.ticketsOf(repository, null, [pr.number]);
-    const named = await this.inScope(inbound, plan.tickets);
-    const followed = await this.inScope(inbound, [
-      ...named,
-      ...earlier.map((ref) => ref.ticket_id).filter((id) => !plan.removed.includes(id)),
-    ]);
-    const removed = await this.inScope(inbound, plan.removed);
-
-    const link = toTicketLink(plan.view);
-    for (const ticket of followed) {
-      await this.change(inbound, ticket, `linked ${link.key}`, (origin) =>
-        this.tickets.link(ticket, link, inbound.actor, origin),
-      );
-    }
-    for (const ticket of removed) {
+    const stillLinked = earlier
+      .map((ref) => ref.ticket_id)
+      .filter((id) => !plan.removed.includes(id));
+    await this.linkAll(inbound, [...named, ...(await this.inScope(inbound, stillLinked))], link);
+    for (const ticket of await this.inScope(inbound, plan.removed)) {
       await this.change(inbound, ticket, `unlinked ${link.key}`, (origin) =>
         this.tickets.unlink(ticket, link.key, inbound.actor, origin),
       );
@@ -173,6 +167,15 @@ export class GitAutomationService {
     await this.move(inbound, triggerOf(pr), movable);
     if (pr.action === 'merged' && branch !== null) {
       await this.links.clearBranchCloses(repository, branch);
+    }
+  }
+
+  /** Adds or updates the link on each ticket, each ticket once. */
+  private async linkAll(inbound: Inbound, tickets: string[], link: TicketLink): Promise<void> {
+    for (const ticket of new Set(tickets)) {
+      await this.change(inbound, ticket, `linked ${link.key}`, (origin) =>
+        this.tickets.link(ticket, link, inbound.actor, origin),
+      );
     }
   }
 
@@ -202,12 +205,11 @@ export class GitAutomationService {
   private async push(push: GitPushEvent, inbound: Inbound): Promise<void> {
     const plan = planPushLinks(push, inbound.projects);
     for (const commit of plan.commits) {
-      const link = toTicketLink(commit.view);
-      for (const ticket of await this.inScope(inbound, commit.tickets)) {
-        await this.change(inbound, ticket, `linked ${link.key}`, (origin) =>
-          this.tickets.link(ticket, link, inbound.actor, origin),
-        );
-      }
+      await this.linkAll(
+        inbound,
+        await this.inScope(inbound, commit.tickets),
+        toTicketLink(commit.view),
+      );
     }
 
     if (push.branch === null) return;
