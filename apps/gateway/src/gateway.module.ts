@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
 import { AuditController } from './audit/audit.controller';
 import { DashboardController } from './dashboard/dashboard.controller';
+import { IntegrationsModule } from './integrations/integrations.module';
 import { DeliveryStatsController } from './stats/delivery-stats.controller';
 import { TicketsController } from './tickets/tickets.controller';
 
 @Module({
+  imports: [IntegrationsModule],
   controllers: [TicketsController, AuditController, DashboardController, DeliveryStatsController],
 })
 export class GatewayModule {}
