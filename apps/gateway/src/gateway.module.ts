@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { AuditController } from './audit/audit.controller';
 import { DashboardController } from './dashboard/dashboard.controller';
+import { InboundModule } from './inbound/inbound.module';
 import { IntegrationsModule } from './integrations/integrations.module';
 import { DeliveryStatsController } from './stats/delivery-stats.controller';
 import { TicketsController } from './tickets/tickets.controller';
 
 @Module({
-  imports: [IntegrationsModule],
+  imports: [IntegrationsModule, InboundModule],
   controllers: [TicketsController, AuditController, DashboardController, DeliveryStatsController],
 })
 export class GatewayModule {}

@@ -7,6 +7,7 @@ void runService({
   module: GatewayModule,
   consumers: [],
   port: (config) => config.port,
-  bodyLimit: (config) => config.inboundMaxBytes,
+  // The API's JSON bodies stay small; the inbound webhook route sets KERA_INBOUND_MAX_BYTES.
+  bodyLimit: () => 1024 * 1024,
   configureHttp: configureGatewayHttp,
 });

@@ -1,0 +1,100 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  StorageType,
+  nanos,
+  type JetStreamClient,
+  type NatsConnection,
+  type ObjectStore,
+} from 'nats';
+import { Naming, type KeraEvent } from '@kera/contracts';
+import type { KeraConfig } from '@kera/config';
+import { EventPublisher, type AppendResult } from '@kera/jetstream';
+import { KERA_CONFIG, NATS_CONNECTION } from '@kera/service';
+import {
+  INLINE_BODY_LIMIT,
+  inlineBody,
+  receivedEvent,
+  storedBody,
+  type ReceivedDelivery,
+} from './inbound-event';
+
+/** Room left in a message for its headers when deciding whether an event fits. */
+const HEADER_ROOM = 8 * 1024;
+/** What a NATS server allows by default, assumed until it says otherwise. */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+/** Bodies are kept as long as the INBOUND stream keeps their events. */
+const BODY_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
+const BODY_MAX_BYTES = 8 * 1024 ** 3;
+
+/**
+ * Stores accepted deliveries in JetStream: the event on the INBOUND stream, and a body too large
+ * for a NATS message first in the object store, under the event's id.
+ */
+@Injectable()
+export class InboundStore {
+  private readonly js: JetStreamClient;
+  private bucket: Promise<ObjectStore> | null = null;
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly publisher: EventPublisher,
+    private readonly naming: Naming,
+    @Inject(KERA_CONFIG) private readonly config: KeraConfig,
+  ) {
+    this.js = nc.jetstream({ timeout: 5000 });
+  }
+
+  /**
+   * Stores the delivery's event, with its body inline or in the object store. Resolves once
+   * JetStream has acknowledged it; `duplicate` when the event id was stored already.
+   */
+  async storeReceived(
+    eventId: string,
+    delivery: ReceivedDelivery,
+    body: Buffer,
+  ): Promise<AppendResult> {
+    const { integration } = delivery;
+    const subject = this.naming.inboundAccepted(integration.provider, integration.id);
+
+    const inline =
+      body.length <= INLINE_BODY_LIMIT ? receivedEvent(eventId, delivery, inlineBody(body)) : null;
+    const event =
+      inline !== null && this.fits(inline)
+        ? inline
+        : await this.withStoredBody(eventId, delivery, body);
+
+    return this.publisher.append(subject, event);
+  }
+
+  private async withStoredBody(
+    eventId: string,
+    delivery: ReceivedDelivery,
+    body: Buffer,
+  ): Promise<KeraEvent> {
+    const bucket = await this.objectStore();
+    await bucket.putBlob({ name: eventId }, body);
+    return receivedEvent(eventId, delivery, storedBody(body, this.naming.inboundBodies(), eventId));
+  }
+
+  private fits(event: KeraEvent): boolean {
+    const limit = (this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD) - HEADER_ROOM;
+    return Buffer.byteLength(JSON.stringify(event)) <= limit;
+  }
+
+  /** The bucket, created on first use so that installations without large bodies have none. */
+  private objectStore(): Promise<ObjectStore> {
+    this.bucket ??= this.js.views
+      .os(this.naming.inboundBodies(), {
+        description: 'Kera inbound webhook bodies too large to keep in their event',
+        storage: StorageType.File,
+        replicas: this.config.streamReplicas,
+        ttl: nanos(BODY_MAX_AGE_MS),
+        max_bytes: BODY_MAX_BYTES,
+      })
+      .catch((error: unknown) => {
+        this.bucket = null;
+        throw error;
+      });
+    return this.bucket;
+  }
+}

@@ -1,0 +1,111 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+} from 'fastify';
+import type { KeraConfig } from '@kera/config';
+import { KERA_CONFIG, LOGGER, type Logger } from '@kera/service';
+import type { InboundAnswer } from './inbound-answer';
+import { InboundService, type Arrival, type Origin } from './inbound.service';
+
+/** The path of every integration's inbound URL. */
+export const INBOUND_ROUTE = '/webhooks/inbound/:slug/:token';
+
+interface InboundParams {
+  slug: string;
+  token: string;
+}
+
+const EMPTY_BODY = Buffer.alloc(0);
+
+/**
+ * Registers `POST /webhooks/inbound/{slug}/{token}` on the gateway's Fastify server, in a scope
+ * of its own: there, every body of any content type is read as raw bytes, up to
+ * KERA_INBOUND_MAX_BYTES, and nothing parses it before it is verified. The rest of the API keeps
+ * its own parsers and its smaller limit.
+ */
+@Injectable()
+export class InboundRoute implements OnModuleInit {
+  private registered = false;
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly inbound: InboundService,
+    @Inject(KERA_CONFIG) private readonly config: KeraConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onModuleInit(): void {
+    // A hybrid application (HTTP plus the JetStream transport) runs init hooks once per part.
+    if (this.registered) return;
+    this.registered = true;
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    void fastify.register(inboundRoutes(this.inbound, this.config.inboundMaxBytes, this.logger));
+  }
+}
+
+/** The inbound route as a Fastify plugin: URL check, raw body, verification, answer. */
+export function inboundRoutes(
+  inbound: InboundService,
+  maxBytes: number,
+  logger: Logger,
+): FastifyPluginAsync {
+  return async (scope) => {
+    const arrivals = new WeakMap<FastifyRequest, Arrival>();
+
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) =>
+      done(null, body),
+    );
+
+    scope.setErrorHandler((error: FastifyError, request, reply) => {
+      const status = error.statusCode ?? 500;
+      if (status >= 400 && status < 500) {
+        return send(reply, inbound.refuseUnread(arrivals.get(request) ?? origin(request), status));
+      }
+      logger.error({ err: error }, 'inbound route failed');
+      return reply.code(500).type('application/problem+json').send({
+        type: 'about:blank',
+        title: 'Internal Server Error',
+        status: 500,
+        detail: 'internal error',
+      });
+    });
+
+    scope.post<{ Params: InboundParams }>(
+      INBOUND_ROUTE,
+      {
+        bodyLimit: maxBytes,
+        // Runs before the body is read: a request to an unknown URL is answered without it.
+        onRequest: async (request, reply) => {
+          const { slug, token } = request.params;
+          const admission = await inbound.admit(slug, token, origin(request));
+          if (!admission.admitted) return send(reply, admission.answer);
+          arrivals.set(request, admission.arrival);
+        },
+      },
+      async (request, reply) => {
+        const arrival = arrivals.get(request);
+        if (!arrival) throw new Error('inbound request reached its handler without an arrival');
+        const body = Buffer.isBuffer(request.body) ? request.body : EMPTY_BODY;
+        return send(reply, await inbound.receive(arrival, body));
+      },
+    );
+  };
+}
+
+function origin(request: FastifyRequest): Origin {
+  return { headers: request.headers, sourceIp: request.ip || null, receivedAt: new Date() };
+}
+
+function send(reply: FastifyReply, answer: InboundAnswer): FastifyReply {
+  return reply
+    .code(answer.status)
+    .headers(answer.headers ?? {})
+    .type(answer.contentType)
+    .send(JSON.stringify(answer.body));
+}
