@@ -235,8 +235,18 @@ describe('outbound webhooks through the running services', () => {
     const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-keyout', key, '-out', cert],
-      { stdio: 'ignore', input: '', env: { ...process.env, OPENSSL_CONF: '/dev/null' } },
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+      ].concat(['-keyout', key, '-out', cert]),
+      { stdio: 'ignore' },
     );
     let requests = 0;
     const server = https.createServer(
@@ -444,9 +454,7 @@ describe('outbound webhooks through the running services', () => {
     expect(text).toMatch(
       /kera_outbound_deliveries_total\{outcome="failed",error_class="timeout"\} [1-9]/,
     );
-    expect(text).toMatch(
-      /kera_outbound_delivery_duration_seconds_bucket\{[^}]*outcome="failed"/,
-    );
+    expect(text).toMatch(/kera_outbound_delivery_duration_seconds_bucket\{[^}]*outcome="failed"/);
     expect(text).toMatch(/kera_outbound_deliveries_in_flight \d+/);
     expect(text).toMatch(/kera_outbound_retries_scheduled_total [1-9]/);
   });

@@ -1,4 +1,4 @@
-import { Controller } from '@nestjs/common';
+import { Controller, UseFilters } from '@nestjs/common';
 import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import type { Msg } from 'nats';
 import type { DeliveryPage, KeraEvent, RedeliveryAccepted } from '@kera/contracts';
@@ -6,12 +6,14 @@ import { EVENT_HEADERS, type JetStreamRpcContext, type StreamMessage } from '@ke
 import { LOG_CONSUMER } from '../consumers';
 import { parseDeliveryLogQuery } from './delivery-log-query';
 import { DeliveryLogRepository } from './delivery-log.repository';
+import { PassThroughFilter } from './pass-through.filter';
 import { RedeliveryService } from './redelivery.service';
 
 const BATCH = 200;
 
 /** The delivery log: its projection from the DELIVERIES stream and its two commands. */
 @Controller()
+@UseFilters(PassThroughFilter)
 export class DeliveryLogController {
   constructor(
     private readonly log: DeliveryLogRepository,
