@@ -17,6 +17,8 @@ export interface KeraConfig {
   subjectRoot: string;
   streamPrefix: string;
   streamReplicas: number;
+  /** Bytes all of the installation's streams may hold together (reserved on the NATS server). */
+  jetstreamMaxBytes: number;
   dispatchConcurrency: number;
   inboundMaxBytes: number;
   /** How long an integration's previous secret keeps verifying after a rotation. */
@@ -88,6 +90,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     description: 'JetStream replicas per stream (3 on a 3-node cluster)',
   },
   {
+    name: 'KERA_JETSTREAM_MAX_BYTES',
+    default: '8589934592',
+    description:
+      "bytes all of the installation's streams may hold together (8 GiB), reserved on the NATS server and split among the streams",
+  },
+  {
     name: 'KERA_DISPATCH_CONCURRENCY',
     default: '64',
     description: 'outbound POSTs in flight per dispatcher instance',
@@ -144,6 +152,7 @@ export function loadConfig(
     subjectRoot: read.matching('KERA_SUBJECT_ROOT', 'kera', /^[A-Za-z0-9_-]+$/),
     streamPrefix: read.matching('KERA_STREAM_PREFIX', 'KERA', /^[A-Za-z0-9_-]+$/),
     streamReplicas: read.int('KERA_STREAM_REPLICAS', 1, 1, 5),
+    jetstreamMaxBytes: read.int('KERA_JETSTREAM_MAX_BYTES', 8 * 1024 ** 3, 64 * 1024 ** 2, 2 ** 50),
     dispatchConcurrency: read.int('KERA_DISPATCH_CONCURRENCY', 64, 1, 10_000),
     inboundMaxBytes: read.int('KERA_INBOUND_MAX_BYTES', 25 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     rotationGraceSeconds: read.int(

@@ -12,41 +12,116 @@ import {
 import { STREAMS, type Naming, type StreamKey } from '@kera/contracts';
 
 const GiB = 1024 ** 3;
-const DAY_MS = 24 * 60 * 60 * 1000;
+const MINUTE_MS = 60 * 1000;
+const DAY_MS = 24 * 60 * MINUTE_MS;
+
+/** Default of KERA_JETSTREAM_MAX_BYTES: what one installation's streams may hold together. */
+export const DEFAULT_JETSTREAM_MAX_BYTES = 8 * GiB;
+
+/** How one stream is bounded, and why. */
+export interface StreamPolicy {
+  /** Part of the installation's byte budget this stream gets (0..1). */
+  share: number;
+  /** Messages older than this are removed; 0 keeps them until the byte limit. */
+  maxAgeMs: number;
+  /**
+   * What happens at the byte limit: `New` refuses the write (the publisher
+   * answers 503 and nothing is silently lost); `Old` drops the oldest
+   * messages to make room.
+   */
+  discard: DiscardPolicy;
+  /** Publishes with an event id seen within this window are stored once. */
+  duplicateWindowMs: number;
+}
 
 /**
- * Limits per stream. Tickets, workflows and integrations are the source of
- * truth: they are never aged out, and when full they refuse new writes
- * (discard new) rather than silently dropping history. Inbound bodies and
- * delivery outcomes are records whose projections live in Postgres: they
- * age out after a while and drop their oldest messages when full.
+ * Every stream is bounded by bytes (the server reserves them on its store, so
+ * a full stream never fills the disk), and each has a deliberate policy:
+ *
+ * - TICKETS, WORKFLOWS and INTEGRATIONS are the source of truth. They never
+ *   age out, and when full they refuse new writes (discard new) rather than
+ *   drop history: commands then answer 503 until an operator raises
+ *   KERA_JETSTREAM_MAX_BYTES.
+ * - INBOUND and DELIVERIES are records whose projections (audit trail,
+ *   delivery log) live in Postgres: they age out and, when full, drop their
+ *   oldest messages so that webhooks keep being accepted.
+ *
+ * Duplicate windows protect a publish retried after a lost acknowledgement
+ * (the event id is the message id); two minutes is far beyond any retry of
+ * the publisher and keeps the ids the server holds in memory small. The
+ * 72-hour deduplication of inbound delivery ids lives in Postgres, not here.
+ *
+ * The shares leave 10 % of the budget to the object store of large inbound
+ * bodies (see inboundBodiesMaxBytes).
  */
-const LIMITS: Record<StreamKey, { maxAgeMs: number; maxBytes: number; discard: DiscardPolicy }> = {
-  TICKETS: { maxAgeMs: 0, maxBytes: 8 * GiB, discard: DiscardPolicy.New },
-  WORKFLOWS: { maxAgeMs: 0, maxBytes: 1 * GiB, discard: DiscardPolicy.New },
-  INTEGRATIONS: { maxAgeMs: 0, maxBytes: 1 * GiB, discard: DiscardPolicy.New },
-  INBOUND: { maxAgeMs: 30 * DAY_MS, maxBytes: 8 * GiB, discard: DiscardPolicy.Old },
-  DELIVERIES: { maxAgeMs: 90 * DAY_MS, maxBytes: 4 * GiB, discard: DiscardPolicy.Old },
+export const STREAM_POLICIES: Record<StreamKey, StreamPolicy> = {
+  TICKETS: {
+    share: 0.35,
+    maxAgeMs: 0,
+    discard: DiscardPolicy.New,
+    duplicateWindowMs: 2 * MINUTE_MS,
+  },
+  WORKFLOWS: {
+    share: 0.02,
+    maxAgeMs: 0,
+    discard: DiscardPolicy.New,
+    duplicateWindowMs: 2 * MINUTE_MS,
+  },
+  INTEGRATIONS: {
+    share: 0.03,
+    maxAgeMs: 0,
+    discard: DiscardPolicy.New,
+    duplicateWindowMs: 2 * MINUTE_MS,
+  },
+  INBOUND: {
+    share: 0.25,
+    maxAgeMs: 30 * DAY_MS,
+    discard: DiscardPolicy.Old,
+    duplicateWindowMs: 2 * MINUTE_MS,
+  },
+  DELIVERIES: {
+    share: 0.25,
+    maxAgeMs: 90 * DAY_MS,
+    discard: DiscardPolicy.Old,
+    duplicateWindowMs: 2 * MINUTE_MS,
+  },
 };
 
-/** Retried publishes (same event id) within this window are stored once. */
-export const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
+/** The share of the budget left to the object store of inbound bodies too large for an event. */
+export const INBOUND_BODIES_SHARE = 0.1;
 
-export function streamConfig(naming: Naming, key: StreamKey, replicas: number): StreamConfig {
-  const limits = LIMITS[key];
+/** Byte limit of one stream for an installation budget of `budgetBytes`. */
+export function streamMaxBytes(key: StreamKey, budgetBytes = DEFAULT_JETSTREAM_MAX_BYTES): number {
+  return Math.floor(budgetBytes * STREAM_POLICIES[key].share);
+}
+
+/** Byte limit of the inbound bodies object store for an installation budget. */
+export function inboundBodiesMaxBytes(budgetBytes = DEFAULT_JETSTREAM_MAX_BYTES): number {
+  return Math.floor(budgetBytes * INBOUND_BODIES_SHARE);
+}
+
+export function streamConfig(
+  naming: Naming,
+  key: StreamKey,
+  replicas: number,
+  budgetBytes = DEFAULT_JETSTREAM_MAX_BYTES,
+): StreamConfig {
+  const policy = STREAM_POLICIES[key];
   return {
     name: naming.stream(key),
     subjects: naming.streamSubjects(key),
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     num_replicas: replicas,
-    max_age: nanos(limits.maxAgeMs),
-    max_bytes: limits.maxBytes,
+    max_age: nanos(policy.maxAgeMs),
+    max_bytes: streamMaxBytes(key, budgetBytes),
     max_msgs: -1,
     max_msgs_per_subject: -1,
+    // Bounded by the server's max_payload (1 MiB by default); larger inbound
+    // bodies go to the object store.
     max_msg_size: -1,
-    discard: limits.discard,
-    duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+    discard: policy.discard,
+    duplicate_window: nanos(policy.duplicateWindowMs),
     allow_direct: true,
     allow_rollup_hdrs: false,
     deny_delete: true,
@@ -54,21 +129,40 @@ export function streamConfig(naming: Naming, key: StreamKey, replicas: number): 
   } as StreamConfig;
 }
 
-/** Creates every stream, or updates its limits in place; safe to run from every process. */
+/**
+ * Creates every stream, or updates its limits in place; safe to run from
+ * every process. `budgetBytes` is KERA_JETSTREAM_MAX_BYTES: every process
+ * of an installation must pass the same, or they undo each other's limits.
+ *
+ * A smaller limit would make the server delete the oldest messages at once,
+ * so a source-of-truth stream (discard new) that holds more than its new
+ * limit keeps its old one; the returned notes say which, for the log.
+ */
 export async function provisionStreams(
   jsm: JetStreamManager,
   naming: Naming,
   replicas: number,
-): Promise<void> {
+  budgetBytes = DEFAULT_JETSTREAM_MAX_BYTES,
+): Promise<string[]> {
+  const notes: string[] = [];
   for (const key of STREAMS) {
-    const wanted = streamConfig(naming, key, replicas);
+    const wanted = streamConfig(naming, key, replicas, budgetBytes);
     try {
       await jsm.streams.add(wanted);
     } catch (error) {
       if (!isAlreadyInUse(error)) throw error;
+      const current = await jsm.streams.info(wanted.name);
+      if (wanted.discard === DiscardPolicy.New && current.state.bytes > wanted.max_bytes) {
+        wanted.max_bytes = current.config.max_bytes;
+        notes.push(
+          `${wanted.name} keeps its limit of ${wanted.max_bytes} bytes: it holds ` +
+            `${current.state.bytes}, more than KERA_JETSTREAM_MAX_BYTES would allow it`,
+        );
+      }
       await jsm.streams.update(wanted.name, wanted);
     }
   }
+  return notes;
 }
 
 /** A durable pull consumer: who reads which stream, and how. */

@@ -32,6 +32,8 @@ export const EVENT_HEADERS = {
 } as const;
 
 const WRONG_LAST_SEQUENCE = 10071;
+/** The stream is at its byte limit and refuses new messages (discard new). */
+const STORE_FAILED = 10077;
 
 /**
  * Appends CloudEvents to JetStream. The event id is the message id, so a
@@ -75,6 +77,12 @@ export function translatePublishError(error: unknown, subject: string): Error {
   if (apiError?.err_code === WRONG_LAST_SEQUENCE) {
     const match = /wrong last sequence: (\d+)/.exec(apiError.description ?? '');
     return new ConcurrencyError(subject, match ? Number(match[1]) : null);
+  }
+  if (apiError?.err_code === STORE_FAILED) {
+    return new UnavailableError(
+      `the event store refused ${subject}: ${apiError.description ?? 'store failed'}; ` +
+        'an operator must raise KERA_JETSTREAM_MAX_BYTES',
+    );
   }
   const code = (error as { code?: string }).code;
   if (

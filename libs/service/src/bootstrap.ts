@@ -72,7 +72,13 @@ async function startService(definition: ServiceDefinition): Promise<RunningServi
     logger,
   });
   const jsm = await jetStreamManager(nc, config.natsUrl);
-  await provisionStreams(jsm, naming, config.streamReplicas);
+  const notes = await provisionStreams(
+    jsm,
+    naming,
+    config.streamReplicas,
+    config.jetstreamMaxBytes,
+  );
+  for (const note of notes) logger.warn(note);
   const consumers =
     typeof definition.consumers === 'function'
       ? definition.consumers(config)
