@@ -1,3 +1,4 @@
+export * from './metrics';
 export * from './nats-server';
 export * from './postgres-server';
 export * from './receiver';

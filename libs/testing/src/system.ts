@@ -4,10 +4,12 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { connect } from 'nats';
 import { Client } from 'pg';
-import { STREAMS, Naming } from '@kera/contracts';
+import { Naming } from '@kera/contracts';
 
 /** The workspace root, whether this file runs from source (jest) or compiled to dist/ (bench). */
 export const ROOT = workspaceRoot(path.resolve(__dirname, '..', '..', '..'));
+/** The JetStream byte budget of one test installation (1 GiB). */
+export const TEST_JETSTREAM_MAX_BYTES = 1024 ** 3;
 export const SERVICE_NAMES = ['gateway', 'workflow', 'dispatcher', 'audit'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
@@ -51,19 +53,25 @@ export function isolatedEnvironment(options: IsolationOptions = {}): IsolatedEnv
       KERA_STREAM_PREFIX: naming.prefix,
       KERA_ADMIN_TOKEN: adminToken,
       KERA_OUTBOUND_ALLOW: '127.0.0.0/8',
+      // The server reserves every stream's byte limit: test runs share one
+      // nats-server, so each gets a small budget.
+      KERA_JETSTREAM_MAX_BYTES: String(TEST_JETSTREAM_MAX_BYTES),
       LOG_LEVEL: process.env.KERA_TEST_LOG_LEVEL ?? 'warn',
       ...options.extraEnv,
     },
   };
 }
 
-/** Deletes the run's streams and drops its database. */
+/** Deletes the run's streams (object stores included) and drops its database. */
 export async function destroyEnvironment(environment: IsolatedEnvironment): Promise<void> {
   const nc = await connect({ servers: environment.natsUrl.split(',') });
   try {
     const jsm = await nc.jetstreamManager();
-    for (const key of STREAMS) {
-      await jsm.streams.delete(environment.naming.stream(key)).catch(() => undefined);
+    const prefix = `${environment.naming.prefix}_`;
+    const names: string[] = [];
+    for await (const name of jsm.streams.names()) names.push(name);
+    for (const name of names.filter((n) => n.startsWith(prefix) || n.startsWith(`OBJ_${prefix}`))) {
+      await jsm.streams.delete(name).catch(() => undefined);
     }
   } finally {
     await nc.close();
