@@ -1,9 +1,15 @@
 #!/bin/sh
-# Runs one Kera service from the built image: gateway, workflow, dispatcher or audit.
+# Runs one Kera service from the built image (gateway, workflow, dispatcher
+# or audit), or the operator CLI: `kera <command>`, e.g. `kera migrate`.
 set -e
 service="${1:-gateway}"
 case "$service" in
-  gateway|workflow|dispatcher|audit) ;;
-  *) echo "kera: unknown service '$service' (gateway, workflow, dispatcher or audit)" >&2; exit 64 ;;
+  gateway|workflow|dispatcher|audit)
+    exec node -r /app/tools/register.js "/app/dist/apps/$service/src/main.js" ;;
+  kera)
+    shift
+    exec node /app/tools/kera.js "$@" ;;
+  *)
+    echo "kera: unknown service '$service' (gateway, workflow, dispatcher, audit or kera <command>)" >&2
+    exit 64 ;;
 esac
-exec node -r /app/tools/register.js "/app/dist/apps/$service/src/main.js"
