@@ -27,6 +27,8 @@ export interface ReceivedDelivery {
   verified: VerifiedInbound;
   sourceIp: string | null;
   receivedAt: Date;
+  /** Shared with the request's log line and every event the delivery causes. */
+  correlationId: string;
 }
 
 /** A refused request; the integration when the URL named one, and never any of the body. */
@@ -39,6 +41,7 @@ export interface RefusedRequest {
   claimed: { event: string | null; delivery_id: string | null };
   sourceIp: string | null;
   receivedAt: Date;
+  correlationId: string;
 }
 
 /** Keeps the exact bytes: text when they are UTF-8 (a byte order mark included), else base64. */
@@ -92,6 +95,7 @@ export function receivedEvent(
     source: INBOUND_SOURCE,
     subject: integration.id,
     time: receivedAt,
+    correlationId: delivery.correlationId,
     data: {
       integration_id: integration.id,
       provider: integration.provider,
@@ -115,6 +119,7 @@ export function rejectedEvent(refused: RefusedRequest): KeraEvent<InboundRejecte
     source: INBOUND_SOURCE,
     subject: integration?.id ?? 'unknown',
     time: receivedAt,
+    correlationId: refused.correlationId,
     data: {
       status: refused.status,
       reason: refused.reason,

@@ -30,6 +30,7 @@ function delivery(): ReceivedDelivery {
     verified,
     sourceIp: '203.0.113.7',
     receivedAt: new Date('2026-04-24T10:30:00.000Z'),
+    correlationId: 'request-1',
   };
 }
 
@@ -84,6 +85,7 @@ describe('inbound events', () => {
       source: 'kera/gateway',
       subject: INTEGRATION.id,
       time: '2026-04-24T10:30:00.000Z',
+      correlationid: 'request-1',
       data: {
         integration_id: INTEGRATION.id,
         provider: 'github',
@@ -107,9 +109,11 @@ describe('inbound events', () => {
       claimed: { event: null, delivery_id: null },
       sourceIp: null,
       receivedAt: new Date('2026-04-24T10:30:00.000Z'),
+      correlationId: 'request-2',
     });
 
     expect(event.type).toBe('kera.inbound.rejected');
+    expect(event.correlationid).toBe('request-2');
     expect(event.data).toEqual({
       status: 404,
       reason: 'unknown_url',

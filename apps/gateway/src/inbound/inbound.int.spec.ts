@@ -66,12 +66,11 @@ describe('POST /webhooks/inbound/{slug}/{token}', () => {
   it('answers 202 to a signed GitHub JSON delivery only once its exact body is stored', async () => {
     const body = `${PUSH}\n`;
     const delivery = randomUUID();
-    const response = await deliver(
-      system,
-      github.url,
-      body,
-      githubHeaders(github.secret, body, { delivery }),
-    );
+    const correlation = `trace-${randomUUID()}`;
+    const response = await deliver(system, github.url, body, {
+      ...githubHeaders(github.secret, body, { delivery }),
+      'x-correlation-id': correlation,
+    });
 
     expect(response.status).toBe(202);
     const answer: any = await response.json();
@@ -79,6 +78,7 @@ describe('POST /webhooks/inbound/{slug}/{token}', () => {
 
     const event = await storedEvent(answer.event_id);
     expect(event.type).toBe('kera.inbound.received');
+    expect(event.correlationid).toBe(correlation);
     expect(event.data).toMatchObject({
       integration_id: github.id,
       provider: 'github',
@@ -166,13 +166,15 @@ describe('POST /webhooks/inbound/{slug}/{token}', () => {
     expect(await response.json()).toMatchObject({ status: 401, reason: 'signature_mismatch' });
   });
 
-  it('answers an unknown slug, a wrong token and a malformed token with the same 404', async () => {
+  it('answers an unknown slug, a wrong token and a malformed path with the same 404', async () => {
     const [, , , slug, token] = pathOf(github.url).split('/');
     const wrongToken = randomBytes(32).toString('base64url');
     const urls = [
       `/webhooks/inbound/no-such-slug/${token}`,
       `/webhooks/inbound/${slug}/${wrongToken}`,
       `/webhooks/inbound/${slug}/short`,
+      `/webhooks/inbound/${slug}/${'x'.repeat(300)}`,
+      `/webhooks/inbound/${slug}/${token}/extra`,
     ];
 
     const answers = await Promise.all(
@@ -187,8 +189,7 @@ describe('POST /webhooks/inbound/{slug}/{token}', () => {
     );
 
     expect(answers[0]?.status).toBe(404);
-    expect(answers[1]).toEqual(answers[0]);
-    expect(answers[2]).toEqual(answers[0]);
+    for (const answer of answers) expect(answer).toEqual(answers[0]);
   });
 
   it('refuses a verified delivery in a content type GitHub does not send with 415', async () => {

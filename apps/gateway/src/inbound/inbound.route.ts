@@ -9,15 +9,19 @@ import type {
 } from 'fastify';
 import type { KeraConfig } from '@kera/config';
 import { KERA_CONFIG, LOGGER, type Logger } from '@kera/service';
+import { correlationId } from '../http/correlation';
 import type { InboundAnswer } from './inbound-answer';
 import { InboundService, type Arrival, type Origin } from './inbound.service';
 
-/** The path of every integration's inbound URL. */
-export const INBOUND_ROUTE = '/webhooks/inbound/:slug/:token';
+/**
+ * Every inbound URL, `/webhooks/inbound/{slug}/{token}`. The rest of the path is split here
+ * rather than by the router, so that a path of any other shape or length gets the same 404 as
+ * an unknown slug.
+ */
+export const INBOUND_ROUTE = '/webhooks/inbound/*';
 
 interface InboundParams {
-  slug: string;
-  token: string;
+  '*': string;
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
@@ -30,8 +34,6 @@ const EMPTY_BODY = Buffer.alloc(0);
  */
 @Injectable()
 export class InboundRoute implements OnModuleInit {
-  private registered = false;
-
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly inbound: InboundService,
@@ -40,9 +42,6 @@ export class InboundRoute implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    // A hybrid application (HTTP plus the JetStream transport) runs init hooks once per part.
-    if (this.registered) return;
-    this.registered = true;
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     void fastify.register(inboundRoutes(this.inbound, this.config.inboundMaxBytes, this.logger));
   }
@@ -82,8 +81,9 @@ export function inboundRoutes(
         bodyLimit: maxBytes,
         // Runs before the body is read: a request to an unknown URL is answered without it.
         onRequest: async (request, reply) => {
-          const { slug, token } = request.params;
-          const admission = await inbound.admit(slug, token, origin(request));
+          const [slug = '', token = '', ...extra] = request.params['*'].split('/');
+          const url = extra.length === 0 ? { slug, token } : { slug: '', token: '' };
+          const admission = await inbound.admit(url.slug, url.token, origin(request));
           if (!admission.admitted) return send(reply, admission.answer);
           arrivals.set(request, admission.arrival);
         },
@@ -99,7 +99,12 @@ export function inboundRoutes(
 }
 
 function origin(request: FastifyRequest): Origin {
-  return { headers: request.headers, sourceIp: request.ip || null, receivedAt: new Date() };
+  return {
+    headers: request.headers,
+    sourceIp: request.ip || null,
+    receivedAt: new Date(),
+    correlationId: correlationId(request),
+  };
 }
 
 function send(reply: FastifyReply, answer: InboundAnswer): FastifyReply {

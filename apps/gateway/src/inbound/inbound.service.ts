@@ -32,6 +32,7 @@ export interface Origin {
   headers: InboundHeaders;
   sourceIp: string | null;
   receivedAt: Date;
+  correlationId: string;
 }
 
 /** A request whose URL named an active integration with its right token. */
@@ -216,6 +217,7 @@ export class InboundService {
       claimed: claimedIdentity(integration?.provider ?? null, origin.headers),
       sourceIp: origin.sourceIp,
       receivedAt: origin.receivedAt,
+      correlationId: origin.correlationId,
     });
     const fields = { integration: integration?.id, event_id: event.id, status, reason };
     // With the right token, a refusal most likely means a misconfigured sender; without it,
