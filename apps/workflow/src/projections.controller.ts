@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { EventTypes } from '@kera/contracts';
+import { EventTypes, TICKET_ID } from '@kera/contracts';
 import type { StreamMessage } from '@kera/jetstream';
 import { WORKFLOW_CONSUMERS } from './consumers';
 import { TicketsService } from './tickets/tickets.service';
@@ -20,8 +20,11 @@ export class ProjectionsController {
 
   @EventPattern(WORKFLOW_CONSUMERS.tickets.name, { concurrency: 16 })
   async ticketEvent(@Payload() message: StreamMessage): Promise<void> {
-    if (!message.event) return;
-    await this.tickets.repair(message.event.subject, message.seq);
+    // The subject names the ticket whatever the message holds; one that names
+    // no ticket is skipped rather than redelivered for ever.
+    const ticketId = message.subject.slice(message.subject.lastIndexOf('.') + 1);
+    if (!TICKET_ID.test(ticketId)) return;
+    await this.tickets.repair(ticketId, message.seq);
   }
 
   @EventPattern(WORKFLOW_CONSUMERS.workflows.name)

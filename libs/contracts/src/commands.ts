@@ -49,9 +49,12 @@ export interface TicketView {
   project: string;
   title: string;
   state: string;
+  /** True when the project's current workflow no longer has `state` (a workflow change removed it). */
+  state_orphaned: boolean;
   fields: Fields;
   links: TicketLink[];
   pipeline: PipelineView | null;
+  /** Stream sequence of the ticket's last event. */
   version: number;
   updated_at: string;
 }

@@ -39,7 +39,11 @@ export class TicketRepository {
     return this.catchUp(id, await this.snapshot(id));
   }
 
-  /** Applies the ticket's events stored after the given state. */
+  /**
+   * Applies the ticket's events stored after the given state, one direct get
+   * each. A message that is not a Kera event changes nothing but still moves
+   * the version on, as the next append must name the subject's last sequence.
+   */
   async catchUp(id: string, state: TicketState | null): Promise<TicketState | null> {
     const jsm = await this.manager();
     const stream = this.naming.stream('TICKETS');
@@ -52,6 +56,7 @@ export class TicketRepository {
       if (!message) return current;
       const event = parseEvent(message.data);
       if (event) current = evolve(current, event, message.seq);
+      else if (current) current = { ...current, version: message.seq };
       from = message.seq + 1;
     }
   }
@@ -83,6 +88,7 @@ export class TicketRepository {
     );
   }
 
+  /** The stream sequence the stored snapshot is at; null when none is stored. */
   async storedVersion(id: string): Promise<number | null> {
     const rows: { version: string }[] = await this.db.query(
       'SELECT version FROM tickets WHERE id = $1',
@@ -91,6 +97,7 @@ export class TicketRepository {
     return rows[0] ? Number(rows[0].version) : null;
   }
 
+  /** The highest ticket number stored for the project; 0 when it has none. */
   async highestNumber(project: string): Promise<number> {
     const rows: { max: number | null }[] = await this.db.query(
       'SELECT max(number) AS max FROM tickets WHERE project = $1',

@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
+  ConflictError,
   EventTypes,
   Naming,
   NotFoundError,
@@ -7,7 +8,6 @@ import {
   TICKET_ID,
   ValidationError,
   createEvent,
-  isRecord,
   type CreateTicketCommand,
   type GetTicketCommand,
   type KeraEvent,
@@ -29,6 +29,7 @@ import {
   type TicketState,
 } from '@kera/domain';
 import { ConcurrencyError, EventPublisher } from '@kera/jetstream';
+import { LOGGER, type Logger } from '@kera/service';
 import {
   decideAutomatedMove,
   decideLink,
@@ -38,6 +39,7 @@ import {
   type GitTrigger,
 } from '../automation/ticket-changes';
 import { WorkflowRepository } from '../workflows/workflow.repository';
+import { KeyedQueue } from './keyed-queue';
 import { TicketRepository } from './ticket.repository';
 
 const SOURCE = 'kera/workflow';
@@ -48,71 +50,77 @@ const MAX_NUMBER_ATTEMPTS = 100;
 type Decision = Pick<NewEvent<unknown>, 'type' | 'data' | 'id' | 'causationId'>;
 type Decide<D> = (ticket: TicketState) => D | Promise<D>;
 
-/** Handles ticket commands: load, decide, append with the expected sequence, store the view. */
+/**
+ * Handles ticket commands: load the ticket as its stream has it now (the
+ * stored snapshot plus the events after it), decide, append with the
+ * ticket's version as the expected last subject sequence, write the view
+ * through. Of two concurrent commands on one ticket only one is stored; the
+ * other answers 409 and stores nothing.
+ */
 @Injectable()
 export class TicketsService {
-  /** Next free number per project, and a queue that serialises creations per project. */
-  private readonly nextNumber = new Map<string, number>();
-  private readonly creating = new Map<string, Promise<unknown>>();
+  /** Creations of one project run one at a time per instance, so they never race each other. */
+  private readonly creations = new KeyedQueue();
+  /** One repair per ticket at a time: a burst of events is caught up once, not once each. */
+  private readonly repairs = new KeyedQueue();
 
   constructor(
     private readonly tickets: TicketRepository,
     private readonly workflows: WorkflowRepository,
     private readonly publisher: EventPublisher,
     private readonly naming: Naming,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async create(command: CreateTicketCommand, correlationId?: string): Promise<TicketView> {
-    if (!isRecord(command)) throw invalidBody();
-    const project = command.project;
-    if (typeof project !== 'string' || !PROJECT_KEY.test(project)) {
-      throw new ValidationError('invalid project', [
-        { field: 'project', message: `project must be a key matching ${PROJECT_KEY.source}` },
-      ]);
-    }
+    const project = checkProject(command.project);
     const workflow = await this.currentWorkflow(project);
-    return this.serialised(project, () => this.createNumbered(command, workflow, correlationId));
+
+    const ticket = await this.creations.run(project, () =>
+      this.claimNumber(command, workflow, correlationId),
+    );
+    return toView(ticket, workflow.definition);
   }
 
   async get(command: GetTicketCommand): Promise<TicketView> {
-    const ticket = await this.existing(command?.ticket_id);
-    return toView(ticket);
+    const ticket = await this.existing(command.ticket_id);
+    return this.view(ticket);
   }
 
   async update(command: UpdateTicketCommand, correlationId?: string): Promise<TicketView> {
-    if (!isRecord(command)) throw invalidBody();
-    const { ticket } = await this.append(command.ticket_id, correlationId, (current) => ({
-      type: EventTypes.ticketUpdated,
-      data: decideUpdate(current, {
-        title: command.title,
-        fields: command.fields,
-        actor: command.actor,
-      }),
-    }));
-    return toView(ticket);
+    const ticket = await this.existing(command.ticket_id);
+
+    const data = decideUpdate(ticket, {
+      title: command.title,
+      fields: command.fields,
+      actor: command.actor,
+    });
+    const stored = await this.store(
+      ticket,
+      { type: EventTypes.ticketUpdated, data },
+      correlationId,
+    );
+
+    return this.view(stored.ticket);
   }
 
   async transition(
     command: TransitionTicketCommand,
     correlationId?: string,
   ): Promise<TransitionResult> {
-    if (!isRecord(command)) throw invalidBody();
-    const { ticket, event } = await this.append(
-      command.ticket_id,
+    const ticket = await this.existing(command.ticket_id);
+    const workflow = await this.currentWorkflow(ticket.project);
+
+    const move = { to: command.to, actor: command.actor };
+    const data = decideTransition(ticket, move, workflow, new Date());
+    const { ticket: next, event } = await this.store(
+      ticket,
+      { type: EventTypes.ticketTransitioned, data },
       correlationId,
-      async (current) => ({
-        type: EventTypes.ticketTransitioned,
-        data: decideTransition(
-          current,
-          { to: command.to, actor: command.actor },
-          await this.currentWorkflow(current.project),
-          new Date(),
-        ),
-      }),
     );
-    const data = event.data as { from_state: string; to_state: string };
+
     return {
-      ticket: toView(ticket),
+      ticket: toView(next, workflow.definition),
       event: {
         id: event.id,
         type: event.type,
@@ -173,26 +181,17 @@ export class TicketsService {
     );
   }
 
-  /** Rebuilds the stored view from the stream when it is behind (after a crash). */
-  async repair(ticketId: string, seq: number): Promise<void> {
-    const stored = await this.tickets.storedVersion(ticketId);
-    if (stored !== null && stored >= seq) return;
-    const ticket = await this.tickets.load(ticketId);
-    if (ticket) await this.tickets.save(ticket);
-  }
-
   /**
-   * Decides on the stored view and appends with its version as the expected
-   * last sequence. When the view was behind, the append fails; the ticket is
-   * then caught up from the stream and decided once more, so a real
-   * concurrent change surfaces as the decision's own 409.
+   * Brings the stored view up to the event at `seq` when the command that
+   * appended it could not write it (a crash, or Postgres not answering).
    */
-  private async append(
-    ticketId: unknown,
-    correlationId: string | undefined,
-    decide: Decide<Decision>,
-  ): Promise<{ ticket: TicketState; event: KeraEvent }> {
-    return this.appendTo(await this.existing(ticketId, false), correlationId, decide);
+  repair(ticketId: string, seq: number): Promise<void> {
+    return this.repairs.run(ticketId, async () => {
+      const stored = await this.tickets.storedVersion(ticketId);
+      if (stored !== null && stored >= seq) return;
+      const ticket = await this.tickets.load(ticketId);
+      if (ticket) await this.tickets.save(ticket);
+    });
   }
 
   /**
@@ -212,16 +211,10 @@ export class TicketsService {
     return event;
   }
 
-  private appendTo(
-    ticket: TicketState,
-    correlationId: string | undefined,
-    decide: Decide<Decision>,
-  ): Promise<{ ticket: TicketState; event: KeraEvent }>;
-  private appendTo(
-    ticket: TicketState,
-    correlationId: string | undefined,
-    decide: Decide<Decision | null>,
-  ): Promise<{ ticket: TicketState; event: KeraEvent | null }>;
+  /**
+   * Automation's change, decided once more on the caught-up ticket when a
+   * concurrent change won: unlike a person's command, it still applies.
+   */
   private async appendTo(
     start: TicketState,
     correlationId: string | undefined,
@@ -231,18 +224,8 @@ export class TicketsService {
     for (let attempt = 1; ; attempt += 1) {
       const decision = await decide(ticket);
       if (decision === null) return { ticket, event: null };
-      const event = createEvent({ ...decision, source: SOURCE, subject: ticket.id, correlationId });
       try {
-        const { seq, duplicate } = await this.publisher.append(
-          this.naming.ticketEvents(ticket.id),
-          event,
-          { expectedLastSubjectSequence: ticket.version },
-        );
-        // A derived event id stored before: the change is in the stream already.
-        if (duplicate) return { ticket: (await this.tickets.load(ticket.id)) ?? ticket, event };
-        const next = evolve(ticket, event, seq) as TicketState;
-        await this.tickets.save(next);
-        return { ticket: next, event };
+        return await this.store(ticket, decision, correlationId);
       } catch (error) {
         if (!(error instanceof ConcurrencyError) || attempt > 1) throw error;
         ticket = (await this.tickets.catchUp(ticket.id, ticket)) as TicketState;
@@ -250,67 +233,123 @@ export class TicketsService {
     }
   }
 
-  private async createNumbered(
+  /**
+   * Appends the decided event expecting the ticket's version as the last
+   * sequence on its subject (ConcurrencyError when another change came
+   * first), then writes the view through.
+   */
+  private async store(
+    ticket: TicketState,
+    decision: Decision,
+    correlationId: string | undefined,
+  ): Promise<{ ticket: TicketState; event: KeraEvent }> {
+    const event = createEvent({ ...decision, source: SOURCE, subject: ticket.id, correlationId });
+    const { seq, duplicate } = await this.publisher.append(
+      this.naming.ticketEvents(ticket.id),
+      event,
+      { expectedLastSubjectSequence: ticket.version },
+    );
+    // A derived event id stored before: the change is in the stream already.
+    if (duplicate) return { ticket: (await this.tickets.load(ticket.id)) ?? ticket, event };
+
+    const next = evolve(ticket, event, seq) as TicketState;
+    await this.writeThrough(next);
+    return { ticket: next, event };
+  }
+
+  /**
+   * The event is stored, so the command has succeeded whatever happens here:
+   * a view that cannot be written now is written by the projector
+   * (`repair`), which retries until Postgres answers again.
+   */
+  private async writeThrough(ticket: TicketState): Promise<void> {
+    try {
+      await this.tickets.save(ticket);
+    } catch (error) {
+      this.logger.warn(
+        { err: error, ticket: ticket.id, version: ticket.version },
+        'ticket view not written; the projector will write it',
+      );
+    }
+  }
+
+  /**
+   * Claims the project's next number: the created event is appended on the
+   * new ticket's subject expecting it empty, so of two instances that try
+   * one number only one stores it. Numbers are tried upwards from the
+   * highest stored one; as every lower number is taken, none is skipped,
+   * and after a lost claim that highest number is read again so that an
+   * instance that fell behind catches up in a step.
+   */
+  private async claimNumber(
     command: CreateTicketCommand,
     workflow: CurrentWorkflow,
     correlationId: string | undefined,
-  ): Promise<TicketView> {
-    const project = command.project;
-    let number = this.nextNumber.get(project) ?? (await this.tickets.highestNumber(project)) + 1;
+  ): Promise<TicketState> {
+    const { project } = command;
+    let number = (await this.tickets.highestNumber(project)) + 1;
 
-    for (let attempt = 0; attempt < MAX_NUMBER_ATTEMPTS; attempt += 1, number += 1) {
-      const id = `${project}-${number}`;
-      const data = decideCreate(
-        { project, title: command.title, fields: command.fields, actor: command.actor },
-        id,
-        number,
-        workflow,
-      );
-      const event = createEvent({
-        type: EventTypes.ticketCreated,
-        source: SOURCE,
-        subject: id,
-        data,
-        correlationId,
-      });
-      try {
-        // Expecting sequence 0 claims the number: the subject must be empty.
-        const { seq } = await this.publisher.append(this.naming.ticketEvents(id), event, {
-          expectedLastSubjectSequence: 0,
-        });
-        this.nextNumber.set(project, number + 1);
-        const ticket = evolve(null, event, seq) as TicketState;
-        await this.tickets.save(ticket);
-        return toView(ticket);
-      } catch (error) {
-        if (!(error instanceof ConcurrencyError)) throw error;
-      }
+    for (let attempt = 1; attempt <= MAX_NUMBER_ATTEMPTS; attempt += 1) {
+      const ticket = await this.claim(command, workflow, number, correlationId);
+      if (ticket) return ticket;
+      number = Math.max(number + 1, (await this.tickets.highestNumber(project)) + 1);
     }
-    throw new ConcurrencyError(this.naming.allTicketEvents(project), null);
+    throw new ConflictError(`other instances kept taking ${project}'s next number; try again`);
   }
 
-  private serialised<T>(project: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.creating.get(project) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(work);
-    this.creating.set(project, next);
-    void next
-      .finally(() => {
-        if (this.creating.get(project) === next) this.creating.delete(project);
-      })
-      .catch(() => undefined);
-    return next;
+  /** The new ticket, or null when another instance took the number first. */
+  private async claim(
+    command: CreateTicketCommand,
+    workflow: CurrentWorkflow,
+    number: number,
+    correlationId: string | undefined,
+  ): Promise<TicketState | null> {
+    const { project, title, fields, actor } = command;
+    const id = `${project}-${number}`;
+    const data = decideCreate({ project, title, fields, actor }, id, number, workflow);
+    const event = createEvent({
+      type: EventTypes.ticketCreated,
+      source: SOURCE,
+      subject: id,
+      data,
+      correlationId,
+    });
+
+    const seq = await this.appendFirst(id, event);
+    if (seq === null) return null;
+
+    const ticket = evolve(null, event, seq) as TicketState;
+    await this.writeThrough(ticket);
+    return ticket;
   }
 
-  private async existing(ticketId: unknown, fresh = true): Promise<TicketState> {
+  /** Appends on a new ticket's subject, expecting it empty: the sequence, or null when taken. */
+  private async appendFirst(id: string, event: KeraEvent): Promise<number | null> {
+    try {
+      const subject = this.naming.ticketEvents(id);
+      const { seq } = await this.publisher.append(subject, event, {
+        expectedLastSubjectSequence: 0,
+      });
+      return seq;
+    } catch (error) {
+      if (error instanceof ConcurrencyError) return null;
+      throw error;
+    }
+  }
+
+  private async existing(ticketId: unknown): Promise<TicketState> {
     if (typeof ticketId !== 'string' || !TICKET_ID.test(ticketId)) {
       throw new NotFoundError(`no ticket ${JSON.stringify(ticketId)}`);
     }
-    const ticket = fresh
-      ? await this.tickets.load(ticketId)
-      : await this.tickets.snapshot(ticketId);
-    const found = ticket ?? (fresh ? null : await this.tickets.load(ticketId));
-    if (!found) throw new NotFoundError(`no ticket ${ticketId}`);
-    return found;
+    const ticket = await this.tickets.load(ticketId);
+    if (!ticket) throw new NotFoundError(`no ticket ${ticketId}`);
+    return ticket;
+  }
+
+  /** The view with `state_orphaned` judged against the project's current workflow. */
+  private async view(ticket: TicketState): Promise<TicketView> {
+    const workflow = await this.workflows.current(ticket.project);
+    return toView(ticket, workflow?.definition ?? null);
   }
 
   private async currentWorkflow(project: string): Promise<CurrentWorkflow> {
@@ -324,8 +363,11 @@ export class TicketsService {
   }
 }
 
-function invalidBody(): ValidationError {
-  return new ValidationError('the command must be a JSON object', [
-    { message: 'expected a JSON object' },
-  ]);
+function checkProject(project: unknown): string {
+  if (typeof project !== 'string' || !PROJECT_KEY.test(project)) {
+    throw new ValidationError('invalid project', [
+      { field: 'project', message: `project must be a key matching ${PROJECT_KEY.source}` },
+    ]);
+  }
+  return project;
 }

@@ -13,13 +13,21 @@ import {
   type WorkflowView,
   Naming,
 } from '@kera/contracts';
-import { EXAMPLE_WORKFLOW_YAML, parseWorkflow } from '@kera/domain';
+import { EXAMPLE_WORKFLOW_YAML, parseWorkflow, type WorkflowDefinition } from '@kera/domain';
 import { ConcurrencyError, EventPublisher } from '@kera/jetstream';
 import { LOGGER, type Logger } from '@kera/service';
 import { WorkflowRepository } from './workflow.repository';
 
 const SOURCE = 'kera/workflow';
 export const EXAMPLE_PROJECT = 'KER';
+const ACTOR_MAX = 320;
+
+export interface PutOptions {
+  /** Correlation id of the request that asked for the change. */
+  correlationId?: string;
+  /** The last sequence to expect on the project's subject, instead of the stored version's. */
+  expectSeq?: number;
+}
 
 /** Owns each project's workflow: validates, versions and stores it as events. */
 @Injectable()
@@ -35,7 +43,8 @@ export class WorkflowsService implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     if (await this.repository.hasAny()) return;
     try {
-      await this.put({ project: EXAMPLE_PROJECT, yaml: EXAMPLE_WORKFLOW_YAML, actor: 'kera' }, 0);
+      const example = { project: EXAMPLE_PROJECT, yaml: EXAMPLE_WORKFLOW_YAML, actor: 'kera' };
+      await this.put(example, { expectSeq: 0 });
       this.logger.info({ project: EXAMPLE_PROJECT }, 'example workflow loaded');
     } catch (error) {
       // Another instance seeded it first.
@@ -43,30 +52,25 @@ export class WorkflowsService implements OnApplicationBootstrap {
     }
   }
 
-  async put(command: PutWorkflowCommand, expectSeq?: number): Promise<WorkflowPutResult> {
+  /**
+   * Validates the YAML and appends it as the project's next version,
+   * expecting the latest stored version's sequence as the last on the
+   * project's subject: of two concurrent puts, one answers 409. An invalid
+   * workflow is refused whole (422, every problem) and changes nothing.
+   */
+  async put(command: PutWorkflowCommand, options: PutOptions = {}): Promise<WorkflowPutResult> {
     const project = checkProject(command.project);
-    if (typeof command.yaml !== 'string') {
-      throw new ValidationError('the workflow must be YAML text', [
-        { message: 'body must be YAML text' },
-      ]);
-    }
-    const parsed = parseWorkflow(command.yaml);
-    if (!parsed.ok) {
-      const count = parsed.errors.length;
-      throw new ValidationError(
-        `the workflow has ${count} problem${count === 1 ? '' : 's'}`,
-        parsed.errors,
-      );
-    }
+    const actor = checkActor(command.actor);
+    const definition = checkWorkflow(command.yaml);
 
     const latest = await this.repository.latestVersion(project);
     const version = (latest?.version ?? 0) + 1;
-    const orphaned = await this.repository.orphanedStates(project, parsed.definition);
+    const orphaned = await this.repository.orphanedStates(project, definition);
     const data: WorkflowUpdatedData = {
       project,
       version,
       yaml: command.yaml,
-      actor: command.actor ?? null,
+      actor,
       orphaned_states: orphaned,
     };
     const event = createEvent({
@@ -74,12 +78,13 @@ export class WorkflowsService implements OnApplicationBootstrap {
       source: SOURCE,
       subject: project,
       data,
+      correlationId: options.correlationId,
     });
     const { seq } = await this.publisher.append(this.naming.workflowEvents(project), event, {
-      expectedLastSubjectSequence: expectSeq ?? latest?.streamSeq ?? 0,
+      expectedLastSubjectSequence: options.expectSeq ?? latest?.streamSeq ?? 0,
     });
 
-    await this.store(event, seq);
+    await this.writeThrough(event, seq);
     if (orphaned.length > 0) {
       this.logger.warn(
         { project, version, orphaned_states: orphaned },
@@ -89,11 +94,33 @@ export class WorkflowsService implements OnApplicationBootstrap {
     return { project, version, orphaned_states: orphaned };
   }
 
+  /** The current version, with the YAML exactly as it was put. */
   async get(command: GetWorkflowCommand): Promise<WorkflowView> {
-    const project = checkProject(command.project);
-    const current = await this.repository.current(project);
-    if (!current) throw new NotFoundError(`project ${project} has no workflow`);
-    return { project, version: current.version, yaml: current.yaml, updated_at: current.createdAt };
+    const { project } = command;
+    const known = typeof project === 'string' && PROJECT_KEY.test(project);
+    const current = known ? await this.repository.current(project) : null;
+    if (!current) throw new NotFoundError(`project ${JSON.stringify(project)} has no workflow`);
+    return {
+      project: current.project,
+      version: current.version,
+      yaml: current.yaml,
+      updated_at: current.createdAt,
+    };
+  }
+
+  /**
+   * The version is in the stream, so the put has succeeded whatever happens
+   * here: the projector stores what cannot be stored now.
+   */
+  private async writeThrough(event: KeraEvent, seq: number): Promise<void> {
+    try {
+      await this.store(event, seq);
+    } catch (error) {
+      this.logger.warn(
+        { err: error, event_id: event.id, seq },
+        'workflow version not stored; the projector will store it',
+      );
+    }
   }
 
   /** Stores a workflow event in the read model; used by the command and the projector. */
@@ -120,6 +147,33 @@ export class WorkflowsService implements OnApplicationBootstrap {
       data.actor,
     );
   }
+}
+
+/** The definition, or a 422 that lists every problem of the YAML with line and column. */
+function checkWorkflow(yaml: unknown): WorkflowDefinition {
+  if (typeof yaml !== 'string') {
+    throw new ValidationError('the workflow must be YAML text', [
+      { field: 'yaml', message: 'yaml must be the workflow as YAML text' },
+    ]);
+  }
+  const parsed = parseWorkflow(yaml);
+  if (parsed.ok) return parsed.definition;
+
+  const count = parsed.errors.length;
+  throw new ValidationError(
+    `the workflow has ${count} problem${count === 1 ? '' : 's'}`,
+    parsed.errors,
+  );
+}
+
+function checkActor(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || value.length > ACTOR_MAX) {
+    throw new ValidationError('invalid actor', [
+      { field: 'actor', message: `actor must be a string of at most ${ACTOR_MAX} characters` },
+    ]);
+  }
+  return value;
 }
 
 function checkProject(value: unknown): string {

@@ -13,6 +13,7 @@ import {
   decideTransition,
   decideUpdate,
   evolve,
+  toView,
   type TicketState,
 } from './ticket';
 import {
@@ -248,5 +249,34 @@ describe('decideTransition', () => {
     const newer = { ...WORKFLOW, version: 9 };
 
     expect(decideTransition(ticket, move('todo'), newer, NOW).workflow_version).toBe(9);
+  });
+});
+
+describe('toView', () => {
+  it('flags a state the current workflow no longer has, and only then', () => {
+    const inQa = given([created({ state: 'qa' })]);
+    const inBacklog = given([created()]);
+
+    expect(toView(inQa, WORKFLOW.definition).state_orphaned).toBe(true);
+    expect(toView(inBacklog, WORKFLOW.definition).state_orphaned).toBe(false);
+    expect(toView(inQa, null).state_orphaned).toBe(false);
+  });
+
+  it('shows what the API promises and nothing of the stored state besides', () => {
+    const view = toView(given([created()], [12]), WORKFLOW.definition);
+
+    expect(Object.keys(view)).toEqual([
+      'id',
+      'project',
+      'title',
+      'state',
+      'state_orphaned',
+      'fields',
+      'links',
+      'pipeline',
+      'version',
+      'updated_at',
+    ]);
+    expect(view.version).toBe(12);
   });
 });

@@ -231,12 +231,18 @@ export function decideTransition(
   };
 }
 
-export function toView(ticket: TicketState): TicketView {
+/**
+ * The ticket as the API shows it. `state_orphaned` tells that the project's
+ * current workflow (null when unknown) no longer has the ticket's state: the
+ * ticket keeps it, and only a `"*"` transition moves it on.
+ */
+export function toView(ticket: TicketState, workflow: WorkflowDefinition | null): TicketView {
   return {
     id: ticket.id,
     project: ticket.project,
     title: ticket.title,
     state: ticket.state,
+    state_orphaned: workflow !== null && !workflow.states.includes(ticket.state),
     fields: ticket.fields,
     links: ticket.links,
     pipeline: ticket.pipeline,
