@@ -295,8 +295,9 @@ describe('outbound webhooks through the running services', () => {
     const [url] = (await once(lines, 'line')) as [string];
     await api.putWorkflow('KILLED', [{ url }]);
 
+    const requested = once(lines, 'line');
     const { ticket } = await api.transitionedTicket('KILLED');
-    await once(lines, 'line');
+    await requested;
     child.kill('SIGKILL');
 
     const [attempt] = await api.attempts(ticket, 1);
