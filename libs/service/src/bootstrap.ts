@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import { Module, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
 import { APP_FILTER, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { LoggerModule, Logger as NestPinoLogger } from 'nestjs-pino';
 import { Naming } from '@kera/contracts';
 import { ConfigError, createLogger, loadConfig, type KeraConfig, type Logger } from '@kera/config';
 import {
@@ -20,7 +19,8 @@ import { HealthModule } from './health.controller';
 import { MetricsRegistry } from './metrics';
 import { KeraExceptionFilter } from './problem.filter';
 import { InfrastructureModule, type Infrastructure } from './infrastructure.module';
-import { httpLogging } from './request-logging';
+import { NestLogger } from './nest-logger';
+import { installRequestLogging } from './request-logging';
 
 export interface ServiceDefinition {
   /** `gateway`, `workflow`, `dispatcher` or `audit`. */
@@ -127,7 +127,8 @@ async function createApp(
       abortOnError: false,
     },
   );
-  app.useLogger(app.get(NestPinoLogger));
+  app.useLogger(new NestLogger(infra.logger));
+  installRequestLogging(app.getHttpAdapter().getInstance(), infra.logger);
   app.enableShutdownHooks();
   await definition.configureHttp?.(app, infra);
 
@@ -150,12 +151,7 @@ function rootModule(definition: ServiceDefinition, infra: Infrastructure): Dynam
   return {
     module: ServiceRootModule,
     providers: [{ provide: APP_FILTER, useClass: KeraExceptionFilter }],
-    imports: [
-      InfrastructureModule.forRoot(infra),
-      LoggerModule.forRoot({ pinoHttp: httpLogging(infra.logger) }),
-      HealthModule,
-      definition.module,
-    ],
+    imports: [InfrastructureModule.forRoot(infra), HealthModule, definition.module],
   };
 }
 
