@@ -57,6 +57,9 @@ export class WorkflowsService implements OnApplicationBootstrap {
    * expecting the latest stored version's sequence as the last on the
    * project's subject: of two concurrent puts, one answers 409. An invalid
    * workflow is refused whole (422, every problem) and changes nothing.
+   * Versions are counted from the read model: while it misses a stored
+   * version (its write failed and the projector has not yet caught up), a
+   * put answers 409 rather than reuse the number.
    */
   async put(command: PutWorkflowCommand, options: PutOptions = {}): Promise<WorkflowPutResult> {
     const project = checkProject(command.project);
