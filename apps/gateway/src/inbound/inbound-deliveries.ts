@@ -32,23 +32,18 @@ export class InboundDeliveries {
   }
 
   /**
-   * Remembers a stored delivery and counts it on its integration, in one statement. A delivery
-   * remembered already (two identical requests at once) is neither remembered nor counted again.
+   * Remembers a stored delivery; false when it was remembered already (two identical requests
+   * at once, both stored by JetStream as one event).
    */
-  async recordAccepted(integrationId: string, deliveryId: string, eventId: string): Promise<void> {
-    await this.db.query(
-      `WITH remembered AS (
-         INSERT INTO inbound_deliveries (integration_id, delivery_id, event_id)
-         VALUES ($1, $2, $3)
-         ON CONFLICT DO NOTHING
-         RETURNING 1
-       )
-       UPDATE integrations
-          SET accepted_count = accepted_count + (SELECT count(*) FROM remembered),
-              last_delivery_at = now()
-        WHERE id = $1`,
+  async remember(integrationId: string, deliveryId: string, eventId: string): Promise<boolean> {
+    const rows: unknown[] = await this.db.query(
+      `INSERT INTO inbound_deliveries (integration_id, delivery_id, event_id)
+       VALUES ($1, $2, $3)
+       ON CONFLICT DO NOTHING
+       RETURNING 1`,
       [integrationId, deliveryId, eventId],
     );
+    return rows.length > 0;
   }
 
   /** Forgets delivery ids older than the retention; returns how many. */

@@ -48,7 +48,7 @@ export class InboundMetrics {
     });
     this.unrecorded = new Counter({
       name: 'kera_inbound_records_dropped_total',
-      help: 'Background records of inbound requests (rejection events, integration counts) dropped because too many were still being written',
+      help: 'Records of refused inbound requests dropped because too many were still being written',
       labelNames: ['what'],
       registers,
     });

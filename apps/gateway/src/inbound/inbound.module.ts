@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { IntegrationsModule } from '../integrations/integrations.module';
+import { DeliveryCounts } from './delivery-counts';
 import { DeliveryIdPruner, InboundDeliveries } from './inbound-deliveries';
 import { InboundMetrics } from './inbound-metrics';
 import { InboundStore } from './inbound-store';
@@ -12,6 +13,7 @@ import { InboundService } from './inbound.service';
   providers: [
     InboundDeliveries,
     DeliveryIdPruner,
+    DeliveryCounts,
     InboundMetrics,
     InboundStore,
     InboundService,

@@ -8,7 +8,7 @@ import type {
   FastifyRequest,
 } from 'fastify';
 import type { KeraConfig } from '@kera/config';
-import { KERA_CONFIG, LOGGER, type Logger } from '@kera/service';
+import { KERA_CONFIG, LOGGER, problem, sendProblem, type Logger } from '@kera/service';
 import { correlationId } from '../http/correlation';
 import type { InboundAnswer } from './inbound-answer';
 import { InboundService, type Arrival, type Origin } from './inbound.service';
@@ -67,12 +67,7 @@ export function inboundRoutes(
         return send(reply, inbound.refuseUnread(arrivals.get(request) ?? origin(request), status));
       }
       logger.error({ err: error }, 'inbound route failed');
-      return reply.code(500).type('application/problem+json').send({
-        type: 'about:blank',
-        title: 'Internal Server Error',
-        status: 500,
-        detail: 'internal error',
-      });
+      return sendProblem(reply, problem(500, 'internal error'));
     });
 
     scope.post<{ Params: InboundParams }>(

@@ -21,6 +21,7 @@ import {
   type AcceptedOutcome,
   type InboundAnswer,
 } from './inbound-answer';
+import { DeliveryCounts } from './delivery-counts';
 import { InboundDeliveries } from './inbound-deliveries';
 import { inboundEventId, rejectedEvent } from './inbound-event';
 import { InboundMetrics, UNKNOWN_PROVIDER } from './inbound-metrics';
@@ -56,7 +57,7 @@ interface Refusal {
   detail: string;
 }
 
-/** Writes of refusal records and counters running at once before further ones are dropped. */
+/** Refusal records being written at once before further ones are dropped. */
 const MAX_PENDING_RECORDS = 1000;
 /** Longest slug looked up; longer ones cannot exist. */
 const MAX_SLUG_LENGTH = 100;
@@ -76,6 +77,7 @@ export class InboundService {
   constructor(
     private readonly integrations: IntegrationsRepository,
     private readonly deliveries: InboundDeliveries,
+    private readonly counts: DeliveryCounts,
     private readonly store: InboundStore,
     private readonly metrics: InboundMetrics,
     private readonly publisher: EventPublisher,
@@ -170,20 +172,20 @@ export class InboundService {
     const fields = { integration: integration.id, delivery_id: verified.delivery_id };
 
     if (await this.deliveries.wasAccepted(integration.id, verified.delivery_id)) {
-      this.background.run('integration_counts', fields, () =>
-        this.integrations.recordUnaccepted(integration.id, 'duplicate'),
-      );
+      this.counts.count(integration.id, 'seen', arrival.receivedAt);
       return this.answer('duplicate', eventId, verified);
     }
 
     const stored = await this.store.storeReceived(eventId, { ...arrival, verified }, body);
     // The event is stored: whatever happens to the row, the answer is a success. Without the
     // row, a redelivery more than two minutes later would be stored a second time.
-    await this.deliveries
-      .recordAccepted(integration.id, verified.delivery_id, eventId)
-      .catch((error: unknown) =>
-        this.logger.error({ ...fields, err: error }, 'inbound delivery stored but not remembered'),
-      );
+    const remembered = await this.deliveries
+      .remember(integration.id, verified.delivery_id, eventId)
+      .catch((error: unknown) => {
+        this.logger.error({ ...fields, err: error }, 'inbound delivery stored but not remembered');
+        return !stored.duplicate;
+      });
+    this.counts.count(integration.id, remembered ? 'accepted' : 'seen', arrival.receivedAt);
 
     const outcome = stored.duplicate ? 'duplicate' : isPing(verified) ? 'ping' : 'accepted';
     this.logger.debug({ ...fields, event_id: eventId, outcome }, 'inbound delivery stored');
@@ -229,9 +231,7 @@ export class InboundService {
       this.publisher.append(this.naming.inboundRejected(provider), event),
     );
     if (refusal.admitted && integration !== null) {
-      this.background.run('integration_counts', fields, () =>
-        this.integrations.recordUnaccepted(integration.id, 'rejected'),
-      );
+      this.counts.count(integration.id, 'rejected', origin.receivedAt);
     }
 
     return status === 404 ? NOT_FOUND_ANSWER : refusedAnswer(status, reason, detail);

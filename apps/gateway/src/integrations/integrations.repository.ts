@@ -26,6 +26,14 @@ export interface IntegrationRecord {
   createdAt: Date;
 }
 
+/** Deliveries to add to an integration's counts since they were last written. */
+export interface DeliveryCount {
+  integrationId: string;
+  accepted: number;
+  rejected: number;
+  lastDeliveryAt: Date;
+}
+
 /** Where a page of the list starts: after this integration. */
 export interface ListPosition {
   createdAt: Date;
@@ -173,13 +181,23 @@ export class IntegrationsRepository {
     };
   }
 
-  /** Notes a request that reached the integration with its token but was not accepted anew. */
-  async recordUnaccepted(id: string, outcome: 'rejected' | 'duplicate'): Promise<void> {
+  /** Adds delivery counts to integrations and moves their last delivery time forward. */
+  async addCounts(counts: readonly DeliveryCount[]): Promise<void> {
+    if (counts.length === 0) return;
     await this.db.query(
-      `UPDATE integrations
-          SET rejected_count = rejected_count + $2, last_delivery_at = now()
-        WHERE id = $1`,
-      [id, outcome === 'rejected' ? 1 : 0],
+      `UPDATE integrations AS i
+          SET accepted_count = i.accepted_count + c.accepted,
+              rejected_count = i.rejected_count + c.rejected,
+              last_delivery_at = GREATEST(i.last_delivery_at, c.last_delivery_at)
+         FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::timestamptz[])
+           AS c (id, accepted, rejected, last_delivery_at)
+        WHERE i.id = c.id`,
+      [
+        counts.map((count) => count.integrationId),
+        counts.map((count) => count.accepted),
+        counts.map((count) => count.rejected),
+        counts.map((count) => count.lastDeliveryAt),
+      ],
     );
   }
 
