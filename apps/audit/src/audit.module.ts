@@ -1,7 +1,11 @@
 import { Module } from '@nestjs/common';
 import { AuditController } from './audit.controller';
-import { AuditQueryService } from './audit-query.service';
-import { AuditRepository } from './audit.repository';
+import { ProjectionService } from './projection/projection.service';
+import { AuditQueryService } from './query/audit-query.service';
+import { AuditVerifyService } from './verify/audit-verify.service';
 
-@Module({ controllers: [AuditController], providers: [AuditRepository, AuditQueryService] })
+@Module({
+  controllers: [AuditController],
+  providers: [ProjectionService, AuditQueryService, AuditVerifyService],
+})
 export class AuditModule {}

@@ -1,1 +1,3 @@
 export * from './chain';
+export * from './chain-check';
+export * from './storable';
