@@ -14,6 +14,7 @@ describe('the integrations API', () => {
 
   beforeAll(async () => {
     system = await startSystem({
+      instances: { gateway: 2 },
       extraEnv: {
         KERA_PUBLIC_URL: PUBLIC_URL,
         KERA_ROTATION_GRACE_SECONDS: String(GRACE_SECONDS),
@@ -165,6 +166,29 @@ describe('the integrations API', () => {
       404,
     );
     expect((await listAll()).map((item) => item.id)).not.toContain(created.id);
+  });
+
+  it('revokes and rotates on every gateway at once, whichever one was asked', async () => {
+    const [first, second] = system.instances.filter((service) => service.name === 'gateway');
+    if (!first || !second) throw new Error('the system runs two gateways');
+    const created = await createIntegration(system, { provider: 'github', name: 'Everywhere' });
+    const send = (secret: string) =>
+      fetch(`${second.healthUrl}${pathOf(created.url)}`, {
+        method: 'POST',
+        headers: githubHeaders(secret, BODY),
+        body: BODY,
+      });
+    const ask = (path: string, method: string) =>
+      fetch(`${first.healthUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${system.environment.adminToken}` },
+      });
+
+    const rotated: any = await (await ask(`/api/integrations/${created.id}/rotate`, 'POST')).json();
+    expect((await send(rotated.secret)).status).toBe(202);
+
+    expect((await ask(`/api/integrations/${created.id}`, 'DELETE')).status).toBe(204);
+    expect((await send(rotated.secret)).status).toBe(404);
   });
 
   it('rotates the secret; the old one verifies until its grace period ends', async () => {
