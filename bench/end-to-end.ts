@@ -11,6 +11,7 @@ import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import {
   BARS,
+  CpuMeter,
   RssSampler,
   closedLoop,
   paceOpenLoop,
@@ -23,6 +24,7 @@ import {
   summarize,
   type ArrivalClock,
   type BenchSystem,
+  type CpuTarget,
   type RequestShape,
   type TableRow,
 } from './lib';
@@ -74,7 +76,15 @@ void runBenchmark('end-to-end', async (run) => {
 
   const seconds = phaseSeconds(15);
   const rows: TableRow[] = [];
+  const cpuRows: TableRow[] = [];
   const notes: string[] = [];
+  const cpuTargets: CpuTarget[] = [
+    ...[...system.services.values()].map((service) => ({
+      name: service.name,
+      pid: service.child.pid as number,
+    })),
+    ...(run.natsPid === null ? [] : [{ name: 'nats-server', pid: run.natsPid }]),
+  ];
   for (const scenario of [
     { project: 'BENCHA', actions: 1 },
     { project: 'BENCHB', actions: 3 },
@@ -87,7 +97,14 @@ void runBenchmark('end-to-end', async (run) => {
     run.progress(`${label}: warm-up, ${WARM_UP.seconds} s at ${WARM_UP.rate}/s`);
     await paced(system, clock, agent, tickets, scenario, WARM_UP.rate, WARM_UP.seconds);
     run.progress(`${label}: ${RATE} transitions/s for ${seconds} s`);
+    const postgres = { name: 'postgres (this database)', pid: await system.databaseBackends() };
+    const meter = new CpuMeter([...cpuTargets, postgres]);
+    await meter.start();
     const pacedOutcome = await paced(system, clock, agent, tickets, scenario, RATE, seconds);
+    for (const { name, cpuMs } of await meter.stop()) {
+      const perTransition = (cpuMs * 1000) / pacedOutcome.answerMs.length;
+      cpuRows.push({ measure: `${label}: ${name}`, figure: perTransition, unit: 'µs' });
+    }
     run.progress(`${label}: ${CALLERS} callers for ${THROUGHPUT_SECONDS} s`);
     const throughput = await maxThroughput(system, clock, agent, tickets, scenario);
     agent.destroy();
@@ -107,6 +124,13 @@ void runBenchmark('end-to-end', async (run) => {
       ...notes,
       `latency from the moment each transition was due (open loop); throughput: ${CALLERS} callers, ${THROUGHPUT_SECONDS} s, deliveries/s until the last POST arrived`,
       'services at LOG_LEVEL=info, each its own process; receiver, load and services share this machine',
+    ],
+  });
+  run.report({
+    title: `End to end: CPU time (user + system) per transition at ${RATE} transitions/s`,
+    rows: cpuRows,
+    notes: [
+      'from the first transition until the last POST arrived; work still queued then (audit projection) is not counted',
     ],
   });
 });

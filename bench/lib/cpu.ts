@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 
-/** A process whose CPU time a phase of a benchmark measures. */
+/** A process (or several, counted together) whose CPU time a phase of a benchmark measures. */
 export interface CpuTarget {
   name: string;
-  pid: number;
+  pid: number | readonly number[];
 }
 
 /** Kernel clock ticks per second in /proc/<pid>/stat (USER_HZ, 100 on Linux). */
@@ -34,7 +34,11 @@ export class CpuMeter {
 
   private async read(): Promise<Map<string, number>> {
     const readings = await Promise.all(
-      this.targets.map(async (target) => [target.name, await cpuMs(target.pid)] as const),
+      this.targets.map(async ({ name, pid }) => {
+        const pids = typeof pid === 'number' ? [pid] : pid;
+        const times = await Promise.all(pids.map(cpuMs));
+        return [name, times.reduce((sum, ms) => sum + ms, 0)] as const;
+      }),
     );
     return new Map(readings);
   }

@@ -12,6 +12,8 @@ export interface MachineInfo {
   node: string;
   natsServer: string;
   postgres: string;
+  /** One-minute load average when the benchmark started: other work skews every figure. */
+  loadAverage: number;
 }
 
 /** Where the NATS and Postgres servers the benchmark uses are. */
@@ -36,6 +38,7 @@ export async function describeMachine(servers: ServerAddresses): Promise<Machine
     node: process.version,
     natsServer,
     postgres,
+    loadAverage: os.loadavg()[0] ?? Number.NaN,
   };
 }
 
@@ -44,6 +47,7 @@ export function machineLines(info: MachineInfo): string[] {
   return [
     `machine   ${info.cpuModel}, ${info.cores} cores, ${info.memoryGiB.toFixed(1)} GiB, ${info.platform}`,
     `software  Node ${info.node}, nats-server ${info.natsServer}, PostgreSQL ${info.postgres}`,
+    `load      ${info.loadAverage.toFixed(2)} (one-minute average at the start, on ${info.cores} cores)`,
   ];
 }
 

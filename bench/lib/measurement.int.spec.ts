@@ -75,6 +75,18 @@ describe('process measurements on this machine', () => {
     expect(await cpuMs(2 ** 22 + 1)).toBeNaN();
   });
 
+  it('adds up the CPU time of several processes counted as one', async () => {
+    const meter = new CpuMeter([{ name: 'twice', pid: [process.pid, process.pid] }]);
+    const before = await cpuMs(process.pid);
+    await meter.start();
+    busy(100);
+
+    const [twice] = await meter.stop();
+    const alone = (await cpuMs(process.pid)) - before;
+
+    expect(twice?.cpuMs).toBeGreaterThan(alone);
+  });
+
   it('records when each POST arrived under the key found in its body', async () => {
     const post = (body: string) => fetch(clock.url, { method: 'POST', body });
     const answers = await Promise.all([post('key=a'), post('key=a'), post('no key')]);

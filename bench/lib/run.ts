@@ -1,4 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { NatsServer, ROOT } from '@kera/testing';
 import { describeMachine, machineLines, type MachineInfo } from './machine';
@@ -71,9 +72,12 @@ export async function runBenchmark(
   } finally {
     await cleanUp();
   }
-  await saveResults(name, machine, tables);
+  const loadAtEnd = `load      ${os.loadavg()[0]?.toFixed(2)} (one-minute average at the end)`;
+  await saveResults(name, machine, tables, loadAtEnd);
   const met = tables.filter(meetsAllBars).length;
-  process.stdout.write(`${name}: ${met} of ${tables.length} tables meet all their bars\n`);
+  process.stdout.write(
+    `${loadAtEnd}\n${name}: ${met} of ${tables.length} tables meet all their bars\n`,
+  );
 }
 
 /** Seconds a measured phase lasts: BENCH_SECONDS when set, else the benchmark's default. */
@@ -105,20 +109,21 @@ async function saveResults(
   name: string,
   machine: MachineInfo,
   tables: ResultTable[],
+  loadAtEnd: string,
 ): Promise<void> {
   await mkdir(RESULTS_DIR, { recursive: true });
   const when = new Date().toISOString();
   const markdown = [
     `# ${name} (${when})`,
     '',
-    ...machineLines(machine).map((line) => `    ${line}`),
+    ...[...machineLines(machine), loadAtEnd].map((line) => `    ${line}`),
     '',
     ...tables.map((table) => `${renderMarkdown(table)}\n`),
   ].join('\n');
   await writeFile(path.join(RESULTS_DIR, `${name}.md`), markdown);
   await writeFile(
     path.join(RESULTS_DIR, `${name}.json`),
-    `${JSON.stringify({ name, when, machine, tables }, jsonFigures, 2)}\n`,
+    `${JSON.stringify({ name, when, machine, loadAtEnd, tables }, jsonFigures, 2)}\n`,
   );
 }
 

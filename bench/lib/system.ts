@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import {
   destroyEnvironment,
   isolatedEnvironment,
@@ -21,6 +22,8 @@ export interface BenchSystem {
   api(path: string, init?: RequestInit): Promise<Response>;
   /** The services as RSS sampling targets (pid, and metrics as a fall-back). */
   rssTargets(): RssTarget[];
+  /** The Postgres server processes serving this environment's database right now. */
+  databaseBackends(): Promise<number[]>;
   /** Stops the services and removes the environment's streams and database. */
   stop(): Promise<void>;
 }
@@ -74,6 +77,22 @@ export async function startBenchSystem(
         pid: service.child.pid,
         metricsUrl: `${service.healthUrl}/metrics`,
       })),
+    databaseBackends: () => databaseBackends(environment.databaseUrl),
     stop,
   };
+}
+
+async function databaseBackends(databaseUrl: string): Promise<number[]> {
+  const database = new URL(databaseUrl).pathname.slice(1);
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const result = await client.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      [database],
+    );
+    return result.rows.map((row) => row.pid);
+  } finally {
+    await client.end();
+  }
 }
