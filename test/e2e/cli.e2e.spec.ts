@@ -42,8 +42,6 @@ describe('the kera CLI against a running system', () => {
       );
     });
 
-  const served = async (route: string) => (await system.api(route)).status !== 404;
-
   beforeAll(async () => {
     receiver = await startReceiver();
     system = await startSystem();
@@ -183,12 +181,17 @@ describe('the kera CLI against a running system', () => {
       return stdout.includes('kera.delivery.succeeded') ? true : undefined;
     });
 
+    const all = await kera(['audit', 'tail', '-n', '100', '--ticket', 'KER-1', '--json']);
+    const seqs = all.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).seq as number);
     const text = await kera(['audit', 'tail', '-n', '2', '--ticket', 'KER-1']);
     expect(text.code).toBe(0);
     const lines = text.stdout.trim().split('\n');
-    expect(lines).toHaveLength(2);
-    expect(lines[0]).toContain('kera.ticket.transitioned');
-    expect(lines[1]).toContain('kera.delivery.succeeded');
+    expect(lines.map((line) => Number(line.split(' ')[0]))).toEqual(seqs.slice(-2));
+    expect(lines.every((line) => line.includes('  KER-1  '))).toBe(true);
+    expect(all.stdout).toContain('"type":"kera.ticket.transitioned"');
 
     const json = await kera(['audit', 'tail', '-n', '3', '--json']);
     const entries = json.stdout
@@ -269,13 +272,7 @@ describe('the kera CLI against a running system', () => {
     expect(noNats.stderr).toContain(`NATS is not reachable at nats://127.0.0.1:${port}`);
   });
 
-  it('manages integrations when the gateway offers them', async () => {
-    if (!(await served('/api/integrations'))) {
-      const listed = await kera(['integrations', 'list']);
-      expect(listed.code).toBe(1);
-      expect(listed.stderr).toMatch(/^kera: 404 Not Found: /);
-      return;
-    }
+  it('creates, lists, rotates and deletes an integration', async () => {
     const created = await kera([
       'integrations',
       'create',
@@ -301,13 +298,7 @@ describe('the kera CLI against a running system', () => {
     expect(deleted).toMatchObject({ code: 0, stdout: `integration ${integration.id} revoked\n` });
   });
 
-  it('lists and redelivers deliveries when the gateway offers them', async () => {
-    if (!(await served('/api/deliveries'))) {
-      const listed = await kera(['deliveries', 'list']);
-      expect(listed.code).toBe(1);
-      expect(listed.stderr).toMatch(/^kera: 404 Not Found: /);
-      return;
-    }
+  it('lists deliveries and redelivers one', async () => {
     const listed = await kera(['deliveries', 'list', '--ticket', 'KER-1', '--json']);
     expect(listed).toMatchObject({ code: 0, stderr: '' });
     const [delivery] = JSON.parse(listed.stdout).items;
