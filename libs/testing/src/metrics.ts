@@ -1,13 +1,17 @@
-/** The value of an unlabelled metric in a service's /metrics, or null when absent or down. */
+/**
+ * The sum of every sample of a metric (all label sets) in a service's
+ * /metrics, or null when the metric is absent or the service does not answer.
+ */
 export async function readMetric(baseUrl: string, name: string): Promise<number | null> {
   try {
     const response = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
     if (!response.ok) return null;
-    const line = (await response.text())
+    const samples = (await response.text())
       .split('\n')
-      .find((candidate) => candidate.startsWith(`${name} `));
-    const value = line ? Number(line.slice(name.length + 1)) : NaN;
-    return Number.isFinite(value) ? value : null;
+      .filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`))
+      .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)))
+      .filter((value) => Number.isFinite(value));
+    return samples.length > 0 ? samples.reduce((sum, value) => sum + value, 0) : null;
   } catch {
     return null;
   }

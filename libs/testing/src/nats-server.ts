@@ -37,25 +37,29 @@ export interface NatsServerOptions {
 export class NatsServer {
   readonly port: number;
   readonly url: string;
+  /** The HTTP monitoring endpoint (/varz, /connz, /jsz). */
+  readonly monitorUrl: string;
   readonly storeDir: string;
   readonly output: string[] = [];
   private child: ChildProcess | null = null;
   private readonly ownsStore: boolean;
 
   private constructor(
-    private readonly options: NatsServerOptions & { port: number },
+    private readonly options: NatsServerOptions & { port: number; monitorPort: number },
     storeDir: string | undefined,
   ) {
     this.port = options.port;
     this.url = `nats://127.0.0.1:${this.port}`;
+    this.monitorUrl = `http://127.0.0.1:${options.monitorPort}`;
     this.ownsStore = storeDir === undefined;
     this.storeDir = storeDir ?? mkdtempSync(path.join(tmpdir(), 'kera-nats-'));
   }
 
   /** Starts a server and waits until it accepts connections. */
   static async start(options: NatsServerOptions = {}): Promise<NatsServer> {
+    const port = options.port ?? (await freePort());
     const server = new NatsServer(
-      { ...options, port: options.port ?? (await freePort()) },
+      { ...options, port, monitorPort: await freePort() },
       options.storeDir,
     );
     await server.start();
@@ -115,6 +119,7 @@ export class NatsServer {
   private arguments(): string[] {
     const { serverName, cluster } = this.options;
     const args = ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir];
+    args.push('-m', String(this.options.monitorPort));
     if (serverName) args.push('-n', serverName);
     if (cluster) {
       args.push('--cluster_name', cluster.name);

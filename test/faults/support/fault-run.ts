@@ -1,0 +1,310 @@
+import { connect } from 'nats';
+import { STREAMS } from '@kera/contracts';
+import { MemorySampler, type Receiver, type RunningSystem } from '@kera/testing';
+import {
+  countAuditEntries,
+  readDatabase,
+  receiptsOf,
+  tally,
+  type Figures,
+  type Phase,
+} from './ledger';
+import { readAllEvents } from './stream-reader';
+import { formatTable } from './table';
+import { TransitionLoad, type TransitionAttempt } from './transition-load';
+
+/** Transitions per run: KERA_FAULT_SCALE (10,000 for `npm run test:faults`, 500 in `npm test`). */
+export const FAULT_SCALE = Number(process.env.KERA_FAULT_SCALE ?? 500);
+
+export const PROJECT = 'FLT';
+const STATES = ['open', 'review'] as const;
+const ACTIONS_TO: Record<string, number> = { review: 2, open: 1 };
+
+/** A fault injected once at a random moment of its phase; resolves when the system is back. */
+export interface Fault {
+  name: string;
+  inject(): Promise<void>;
+}
+
+/** Puts a two-state workflow whose transitions POST to the receiver (2 actions one way, 1 back). */
+export async function prepareProject(
+  system: RunningSystem,
+  receiver: Receiver,
+  ticketCount: number,
+): Promise<string[]> {
+  const yaml = [
+    `states: [${STATES.join(', ')}]`,
+    `initial: ${STATES[0]}`,
+    'transitions:',
+    `  - from: open`,
+    `    to: review`,
+    '    actions:',
+    '      - type: send_webhook',
+    `        url: ${receiver.url}/review-a`,
+    '      - type: send_webhook',
+    `        url: ${receiver.url}/review-b`,
+    `  - from: review`,
+    `    to: open`,
+    '    actions:',
+    '      - type: send_webhook',
+    `        url: ${receiver.url}/reopen`,
+    '',
+  ].join('\n');
+  const put = await system.api(`/api/projects/${PROJECT}/workflow`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/yaml' },
+    body: yaml,
+  });
+  if (put.status !== 200)
+    throw new Error(`workflow put answered ${put.status}: ${await put.text()}`);
+
+  const tickets: string[] = [];
+  for (let index = 0; index < ticketCount; index += 1) {
+    const created = await system.api('/api/tickets', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ project: PROJECT, title: `fault ticket ${index}` }),
+    });
+    if (created.status !== 201) throw new Error(`ticket create answered ${created.status}`);
+    tickets.push(((await created.json()) as { id: string }).id);
+  }
+  return tickets;
+}
+
+export interface FaultRunResult {
+  phases: Phase[];
+  attempts: TransitionAttempt[];
+  /** What was still busy when the drain deadline passed (empty when everything drained). */
+  busy: string[];
+  figures: Figures[];
+  peakRssBytes: Map<string, number>;
+  durationMs: number;
+}
+
+export interface FaultRunOptions {
+  system: RunningSystem;
+  receiver: Receiver;
+  tickets: readonly string[];
+  faults: readonly Fault[];
+  /** Accepted transitions over the whole run. */
+  target: number;
+  /** How long to wait, after the load, for every consumer to drain. */
+  drainTimeoutMs: number;
+}
+
+/**
+ * Runs the load in as many phases as there are faults, injects each fault
+ * at a random moment of its phase, waits for every durable consumer to
+ * drain, then reads the streams, Postgres and the receiver and tallies.
+ */
+export async function runWithFaults(options: FaultRunOptions): Promise<FaultRunResult> {
+  const { system, faults, target } = options;
+  const startedAt = Date.now();
+  const phases: Phase[] = [];
+  const size = Math.ceil(target / Math.max(1, faults.length));
+  let current = faults[0]?.name ?? 'no fault';
+  let ceiling = size;
+  const load = new TransitionLoad({
+    gateways: () => gatewayUrls(system),
+    adminToken: system.environment.adminToken,
+    tickets: options.tickets,
+    states: STATES,
+    target,
+    phase: () => current,
+    ceiling: () => ceiling,
+  });
+  const memory = new MemorySampler(() => serviceUrls(system));
+  memory.start();
+
+  const running = load.run();
+  // Each phase gets its share of the transitions with its fault somewhere
+  // inside; the next phase opens once the share is done and the system is back.
+  for (const [index, fault] of faults.entries()) {
+    current = fault.name;
+    ceiling = Math.min(target, (index + 1) * size);
+    phases.push({ name: fault.name, startedAt: Date.now() });
+    const trigger = index * size + Math.floor(size * (0.2 + 0.5 * Math.random()));
+    await until(() => load.accepted >= trigger);
+    await fault.inject();
+    await until(() => load.accepted >= ceiling);
+  }
+  if (faults.length === 0) phases.push({ name: current, startedAt });
+  ceiling = target;
+  await running;
+
+  const busy = await waitForDrain(system, options.drainTimeoutMs);
+  await memory.stop();
+  const figures = await collectFigures(system, options.receiver, load.attempts, phases);
+  return {
+    phases,
+    attempts: load.attempts,
+    busy,
+    figures,
+    peakRssBytes: memory.peakBytes,
+    durationMs: Date.now() - startedAt,
+  };
+}
+
+async function collectFigures(
+  system: RunningSystem,
+  receiver: Receiver,
+  attempts: readonly TransitionAttempt[],
+  phases: readonly Phase[],
+): Promise<Figures[]> {
+  const { natsUrl, databaseUrl, naming } = system.environment;
+  const events = await readAllEvents(natsUrl, naming);
+  const database = await readDatabase(databaseUrl);
+  return tally(
+    {
+      attempts,
+      events,
+      ...database,
+      receipts: receiptsOf(receiver),
+      actionsTo: (state) => ACTIONS_TO[state] ?? 0,
+    },
+    phases,
+  );
+}
+
+/**
+ * Waits until the installation has nothing left to do: every durable
+ * consumer without pending or unacknowledged messages and the audit trail
+ * holding as many entries as the streams hold messages, twice in a row.
+ * Returns what was still busy at the deadline (empty when drained).
+ */
+export async function waitForDrain(system: RunningSystem, timeoutMs: number): Promise<string[]> {
+  const until = Date.now() + timeoutMs;
+  let quietRounds = 0;
+  let busy: string[] = [];
+  while (Date.now() < until) {
+    busy = await stillBusy(system);
+    quietRounds = busy.length === 0 ? quietRounds + 1 : 0;
+    if (quietRounds >= 2) return [];
+    await sleep(1000);
+  }
+  return busy;
+}
+
+async function stillBusy(system: RunningSystem): Promise<string[]> {
+  const { natsUrl, databaseUrl, naming } = system.environment;
+  try {
+    const nc = await connect({ servers: natsUrl.split(','), timeout: 2000, reconnect: false });
+    try {
+      const jsm = await nc.jetstreamManager({ timeout: 5000 });
+      const busy: string[] = [];
+      let messages = 0;
+      for (const key of STREAMS) {
+        const stream = naming.stream(key);
+        messages += (await jsm.streams.info(stream)).state.messages;
+        const consumers = await jsm.consumers.list(stream).next();
+        // Ordered (ephemeral) consumers are readers' cursors, not work queues.
+        for (const info of consumers.filter((candidate) => candidate.config.durable_name)) {
+          const left = info.num_pending + info.num_ack_pending;
+          if (left > 0) busy.push(`${info.name} ${left}`);
+        }
+      }
+      const audited = await countAuditEntries(databaseUrl);
+      if (audited < messages) busy.push(`audit ${messages - audited}`);
+      return busy;
+    } finally {
+      await nc.close();
+    }
+  } catch (error) {
+    return [`unreachable: ${String(error)}`];
+  }
+}
+
+/** Resolves once every process of the system answers /readyz with 200. */
+export async function allReady(system: RunningSystem, timeoutMs = 120_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (const service of system.instances) {
+    for (;;) {
+      const ok = await fetch(`${service.healthUrl}/readyz`, { signal: AbortSignal.timeout(5000) })
+        .then((response) => response.ok)
+        .catch(() => false);
+      if (ok) break;
+      if (Date.now() > until) throw new Error(`${service.name} is not ready again`);
+      await sleep(250);
+    }
+  }
+}
+
+export function gatewayUrls(system: RunningSystem): string[] {
+  return system.instances.filter((service) => service.name === 'gateway').map((s) => s.healthUrl);
+}
+
+function serviceUrls(system: RunningSystem): Map<string, string> {
+  const counters = new Map<string, number>();
+  const urls = new Map<string, string>();
+  for (const service of system.instances) {
+    const n = (counters.get(service.name) ?? 0) + 1;
+    counters.set(service.name, n);
+    urls.set(`${service.name}-${n}`, service.healthUrl);
+  }
+  return urls;
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await sleep(50);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The run's figures as printed: one row per phase and a total. */
+export function figuresTable(result: FaultRunResult): string {
+  const columns = [
+    'phase',
+    'requests',
+    'accepted',
+    'failed',
+    '409',
+    'acc≠1 event',
+    'applied w/o 200',
+    'events',
+    'no audit',
+    'audit×2',
+    'actions',
+    'no attempt',
+    'lost',
+    'duplicates',
+  ];
+  const rows = result.figures.map((f) => [
+    f.phase,
+    f.requests,
+    f.accepted,
+    f.failed,
+    f.rejected,
+    f.acceptedWithoutOneEvent,
+    f.appliedWithoutAnswer,
+    f.events,
+    f.auditMissing,
+    f.auditDuplicated,
+    f.actions,
+    f.actionsWithoutAttempt,
+    f.lost,
+    f.duplicates,
+  ]);
+  const failures = countReasons(result.attempts);
+  const memory = [...result.peakRssBytes]
+    .map(([label, bytes]) => `${label} ${Math.round(bytes / 2 ** 20)} MB`)
+    .join(', ');
+  return [
+    formatTable(columns, rows),
+    `failed requests by reason: ${failures || 'none'}`,
+    `drained: ${result.busy.length === 0 ? 'yes' : `no (${result.busy.join(', ')})`}; run took ${(result.durationMs / 1000).toFixed(1)} s`,
+    `peak RSS: ${memory}`,
+  ].join('\n');
+}
+
+function countReasons(attempts: readonly TransitionAttempt[]): string {
+  const counts = new Map<string, number>();
+  for (const attempt of attempts) {
+    if (attempt.outcome === 'failed') {
+      const reason = attempt.reason ?? 'unknown';
+      counts.set(reason, (counts.get(reason) ?? 0) + 1);
+    }
+  }
+  return [...counts].map(([reason, count]) => `${reason} ${count}`).join(', ');
+}
