@@ -1,10 +1,12 @@
-import { Controller } from '@nestjs/common';
+import { Controller, UseFilters } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
+import { CommandErrorFilter } from './command-error.filter';
 import { AuditQueryService } from './query/audit-query.service';
 import { AuditVerifyService } from './verify/audit-verify.service';
 
 /** The audit trail's commands: filtered pages and the chain check. */
 @Controller()
+@UseFilters(CommandErrorFilter)
 export class AuditController {
   constructor(
     private readonly queries: AuditQueryService,

@@ -3,7 +3,7 @@ import { connect, type NatsConnection } from 'nats';
 import { STREAMS, createEvent, EventTypes, type StreamKey } from '@kera/contracts';
 import { createLogger } from '@kera/config';
 import { provisionStreams } from '@kera/jetstream';
-import { eventually } from '@kera/testing';
+import { TEST_JETSTREAM_MAX_BYTES, eventually } from '@kera/testing';
 import {
   openAuditTestDatabase,
   projectedThrough,
@@ -25,7 +25,12 @@ describe('AuditProjection on real NATS and Postgres', () => {
   beforeAll(async () => {
     database = await openAuditTestDatabase();
     nc = await connect({ servers: database.environment.natsUrl });
-    await provisionStreams(await nc.jetstreamManager(), database.environment.naming, 1);
+    await provisionStreams(
+      await nc.jetstreamManager(),
+      database.environment.naming,
+      1,
+      TEST_JETSTREAM_MAX_BYTES,
+    );
   });
 
   afterEach(async () => {

@@ -4,7 +4,12 @@ import { DataSource } from 'typeorm';
 import type { StoredAuditEntry } from '@kera/domain';
 import { NATS_CONNECTION } from '@kera/service';
 import { encodeCursor, parseAuditQuery, type AuditFilter } from './audit-filter';
-import { boundedEntriesSql, storedEntry, type EntryRow } from './stored-entry';
+import {
+  boundedEntriesSql,
+  storedEntry,
+  type BoundedEntryRow,
+  type EntryRow,
+} from './stored-entry';
 
 /** One audit entry as queries answer it. */
 export interface AuditItem extends StoredAuditEntry {
@@ -39,7 +44,7 @@ export class AuditQueryService {
     const filter = parseAuditQuery(input);
     const budget = (this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD) - REPLY_MARGIN_BYTES;
     const { sql, params } = auditPageQuery(filter, budget);
-    const rows: (EntryRow & { running_bytes: string })[] = await this.db.query(sql, params);
+    const rows: BoundedEntryRow[] = await this.db.query(sql, params);
     return toPage(rows, filter.limit, budget);
   }
 }
@@ -65,20 +70,21 @@ export function auditPageQuery(
   return { sql: boundedEntriesSql(where.join(' AND ')), params };
 }
 
-function toPage(
-  rows: (EntryRow & { running_bytes: string })[],
-  limit: number,
-  budget: number,
-): AuditPage {
+/**
+ * The items that fit the budget (at least one, without its payload when it
+ * alone is too large) and the cursor after the last, when more rows follow.
+ */
+function toPage(rows: BoundedEntryRow[], limit: number, budget: number): AuditPage {
   const items: AuditItem[] = [];
+  let lastRow: BoundedEntryRow | undefined;
   for (const row of rows.slice(0, limit)) {
     const fits = Number(row.running_bytes) <= budget;
     if (!fits && items.length > 0) break;
     items.push(toItem(row, fits));
+    lastRow = row;
   }
-  const last = items[items.length - 1];
-  const more = rows.length > items.length;
-  return { items, next: more && last ? encodeCursor(last.seq) : null };
+  const more = lastRow !== undefined && lastRow.next_seq !== null;
+  return { items, next: more && lastRow ? encodeCursor(Number(lastRow.seq)) : null };
 }
 
 function toItem(row: EntryRow, withPayload: boolean): AuditItem {

@@ -13,6 +13,12 @@ export const ENTRY_COLUMNS = `seq,
   ticket_id, integration_id, actor, correlation_id,
   payload::text AS payload_json, prev_hash, hash`;
 
+/** A row of `boundedEntriesSql`. */
+export interface BoundedEntryRow extends EntryRow {
+  running_bytes: string;
+  next_seq: string | null;
+}
+
 /** An entry row as the query with ENTRY_COLUMNS returns it. */
 export interface EntryRow {
   seq: string;
@@ -38,13 +44,16 @@ export const ROW_OVERHEAD_BYTES = 1024;
  * Selects entries in seq order, at most `limit` of them and, counting each
  * one's payload plus `ROW_OVERHEAD_BYTES`, only as many as fit in
  * `budgetBytes` plus the one that crosses it, so that a page of large
- * payloads never reaches the service whole. `where` uses parameters from
- * $3 on; $1 is the limit and $2 the budget.
+ * payloads never reaches the service whole. Each row tells the seq of the
+ * row after it (`next_seq`), so the caller knows whether more follow.
+ * `where` uses parameters from $3 on; $1 is the limit and $2 the budget.
  */
 export function boundedEntriesSql(where: string): string {
   return `SELECT * FROM (
-      SELECT page.*, sum(octet_length(page.payload_json) + ${ROW_OVERHEAD_BYTES})
-               OVER (ORDER BY page.seq) AS running_bytes
+      SELECT page.*,
+             sum(octet_length(page.payload_json) + ${ROW_OVERHEAD_BYTES})
+               OVER (ORDER BY page.seq) AS running_bytes,
+             lead(page.seq) OVER (ORDER BY page.seq) AS next_seq
         FROM (SELECT ${ENTRY_COLUMNS} FROM audit_entries
                ${where ? `WHERE ${where}` : ''}
                ORDER BY seq LIMIT $1) page
