@@ -38,8 +38,11 @@ async function createDatabase(client: Client, name: string): Promise<void> {
   try {
     await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
   } catch (error) {
-    // Another process created it between the check and now.
-    if ((error as { code?: string }).code !== '42P04') throw error;
+    // Another process created it between the check and now: Postgres says
+    // so as duplicate_database, or as a unique violation in pg_database when
+    // both commands ran at the same moment.
+    const code = (error as { code?: string }).code;
+    if (code !== '42P04' && code !== '23505') throw error;
   }
 }
 
