@@ -2,6 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { connect } from 'nats';
 import {
   ROOT,
   eventually,
@@ -48,11 +49,8 @@ describe('the kera CLI against a running system', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'kera-cli-'));
     env = {
       PATH: process.env.PATH ?? '',
-      KERA_ADMIN_TOKEN: system.environment.adminToken,
+      ...system.environment.env,
       PORT: new URL(system.gatewayUrl).port,
-      NATS_URL: system.environment.natsUrl,
-      KERA_STREAM_PREFIX: system.environment.naming.prefix,
-      KERA_SUBJECT_ROOT: system.environment.naming.root,
     };
   });
 
@@ -256,18 +254,24 @@ describe('the kera CLI against a running system', () => {
   });
 
   it('migrates the database and provisions the streams as a deploy step', async () => {
-    const migrated = await kera(['migrate'], { DATABASE_URL: system.environment.databaseUrl });
+    const tickets = system.environment.naming.stream('TICKETS');
+    const nc = await connect({ servers: system.environment.natsUrl });
+    const jsm = await nc.jetstreamManager();
+    const before = (await jsm.streams.info(tickets)).config.max_bytes;
+
+    const migrated = await kera(['migrate']);
+    const after = (await jsm.streams.info(tickets)).config.max_bytes;
+    await nc.close();
 
     expect(migrated).toMatchObject({ code: 0, stderr: '' });
     expect(migrated.stdout).toBe(
       'database: every migration was already applied\nstreams: ready with 1 replica(s) each\n',
     );
+    // Same byte budget as the services: the deploy step does not undo their limits.
+    expect(after).toBe(before);
 
     const port = await freePort();
-    const noNats = await kera(['migrate'], {
-      DATABASE_URL: system.environment.databaseUrl,
-      NATS_URL: `nats://127.0.0.1:${port}`,
-    });
+    const noNats = await kera(['migrate'], { NATS_URL: `nats://127.0.0.1:${port}` });
     expect(noNats.code).toBe(3);
     expect(noNats.stderr).toContain(`NATS is not reachable at nats://127.0.0.1:${port}`);
   });

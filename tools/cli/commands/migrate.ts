@@ -20,8 +20,8 @@ const migrateCommand: Command = {
   args: [],
   summary: 'create the database if missing, apply migrations, create or update the streams',
   help: [
-    'Reads DATABASE_URL, NATS_URL, KERA_STREAM_PREFIX, KERA_SUBJECT_ROOT and',
-    'KERA_STREAM_REPLICAS like the services do. Every service does the same at start-up;',
+    'Reads DATABASE_URL, NATS_URL, KERA_STREAM_PREFIX, KERA_SUBJECT_ROOT, KERA_STREAM_REPLICAS',
+    'and KERA_JETSTREAM_MAX_BYTES like the services do. Every service does the same at start-up;',
     'this runs it once, first, as a deploy step (the Kubernetes migration Job).',
   ].join('\n'),
   async run(context) {
@@ -39,11 +39,10 @@ const migrateCommand: Command = {
     });
     const nc = await connect(config.natsUrl);
     try {
-      await provisionStreams(
-        await jetStreamManager(nc, config.natsUrl),
-        naming,
-        config.streamReplicas,
-      );
+      const jsm = await jetStreamManager(nc, config.natsUrl);
+      const budget = config.jetstreamMaxBytes;
+      const notes = await provisionStreams(jsm, naming, config.streamReplicas, budget);
+      for (const note of notes) context.io.err(`streams: ${note}\n`);
     } catch (error) {
       throw unreachable(error);
     } finally {
