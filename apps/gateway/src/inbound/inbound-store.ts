@@ -8,7 +8,12 @@ import {
 } from 'nats';
 import { Naming, type KeraEvent } from '@kera/contracts';
 import type { KeraConfig } from '@kera/config';
-import { EventPublisher, type AppendResult } from '@kera/jetstream';
+import {
+  EventPublisher,
+  STREAM_POLICIES,
+  inboundBodiesMaxBytes,
+  type AppendResult,
+} from '@kera/jetstream';
 import { KERA_CONFIG, NATS_CONNECTION } from '@kera/service';
 import {
   INLINE_BODY_LIMIT,
@@ -22,9 +27,6 @@ import {
 const HEADER_ROOM = 8 * 1024;
 /** What a NATS server allows by default, assumed until it says otherwise. */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
-/** Bodies are kept as long as the INBOUND stream keeps their events. */
-const BODY_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
-const BODY_MAX_BYTES = 8 * 1024 ** 3;
 
 /**
  * Stores accepted deliveries in JetStream: the event on the INBOUND stream, and a body too large
@@ -88,8 +90,10 @@ export class InboundStore {
         description: 'Kera inbound webhook bodies too large to keep in their event',
         storage: StorageType.File,
         replicas: this.config.streamReplicas,
-        ttl: nanos(BODY_MAX_AGE_MS),
-        max_bytes: BODY_MAX_BYTES,
+        // Bodies are kept as long as the INBOUND stream keeps their events, within their share
+        // of the installation's JetStream budget.
+        ttl: nanos(STREAM_POLICIES.INBOUND.maxAgeMs),
+        max_bytes: inboundBodiesMaxBytes(this.config.jetstreamMaxBytes),
       })
       .catch((error: unknown) => {
         this.bucket = null;
