@@ -117,7 +117,13 @@ async function createApp(
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: definition.bodyLimit?.(infra.config) ?? 1024 * 1024,
-    trustProxy: true,
+    // The recorded source address is the peer's own: X-Forwarded-For is
+    // whatever a sender writes unless a proxy in front rewrites it.
+    trustProxy: false,
+    // A sender may not hold a connection (and up to the body limit of
+    // memory) open indefinitely.
+    requestTimeout: 60_000,
+    connectionTimeout: 60_000,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     rootModule(definition, infra),
