@@ -85,6 +85,25 @@ describe('appendRecords', () => {
     expect((await entries(stream)).map((row) => row.event_id)).toEqual(['dup-a', 'dup-b', 'dup-c']);
   });
 
+  it('never records an entry earlier than the one before, whatever the writer clock says', async () => {
+    const stream = 'S_CLOCK';
+    const at = (seq: number) =>
+      appendRecords(client, {
+        stream,
+        after: seq - 1,
+        records: [record(seq, { stream, event_id: `clock-${seq}` })],
+        now: seq === 2 ? new Date('2001-01-01T00:00:00Z') : undefined,
+      });
+    await at(1);
+    await at(2);
+
+    const { rows } = await client.query(
+      'SELECT recorded_at FROM audit_entries WHERE stream = $1 ORDER BY seq',
+      [stream],
+    );
+    expect(rows[1].recorded_at.getTime()).toBe(rows[0].recorded_at.getTime());
+  });
+
   it('chains writers of several streams writing at once into one intact trail', async () => {
     const second = await database.client();
     const make = (stream: string) =>

@@ -21,7 +21,7 @@ export interface AppendInput {
   after: number;
   /** The records of the stream messages after `after`, in stream order. */
   records: AuditRecord[];
-  /** When the entries are recorded; part of their hashed content. */
+  /** The clock; entries are recorded at this time or the head entry's, whichever is later. */
   now?: Date;
 }
 
@@ -83,20 +83,23 @@ export async function appendRecords(client: ClientBase, input: AppendInput): Pro
   }
 }
 
-async function append(client: ClientBase, input: AppendInput, through: number) {
+async function append(
+  client: ClientBase,
+  input: AppendInput,
+  through: number,
+): Promise<AppendResult> {
   const head = await lockChainHead(client);
   const found = await readCheckpoint(client, input.stream);
   if (found !== input.after) throw new CheckpointMovedError(input.stream, input.after, found);
 
   const fresh = await withoutStored(client, input.records);
-  const rows = chain(fresh, head, (input.now ?? new Date()).toISOString());
-  const end = rows.length > 0 ? rows[rows.length - 1]?.position : head;
-  if (rows.length > 0)
+  const rows = chain(fresh, head, recordedTime(head, input.now ?? new Date()));
+  const end = rows[rows.length - 1]?.position;
+  if (end) {
     await insertEntries(
       client,
       rows.map((row) => row.values),
     );
-  if (end && end !== head) {
     await client.query('UPDATE audit_chain_head SET seq = $1, hash = $2', [end.seq, end.hash]);
   }
   await client.query(
@@ -108,15 +111,34 @@ async function append(client: ClientBase, input: AppendInput, through: number) {
     written: rows.length,
     duplicates: input.records.length - rows.length,
     checkpoint: through,
-    head: end ?? head,
+    head: end ?? { seq: head.seq, hash: head.hash },
   };
 }
 
-async function lockChainHead(client: ClientBase): Promise<ChainPosition> {
-  const { rows } = await client.query('SELECT seq, hash FROM audit_chain_head FOR UPDATE');
+interface ChainHead extends ChainPosition {
+  /** When the head entry was recorded; null before the first entry. */
+  recordedAt: Date | null;
+}
+
+async function lockChainHead(client: ClientBase): Promise<ChainHead> {
+  const { rows } = await client.query(
+    `SELECT h.seq, h.hash, e.recorded_at
+       FROM audit_chain_head h LEFT JOIN audit_entries e ON e.seq = h.seq
+        FOR UPDATE OF h`,
+  );
   const row = rows[0];
   if (!row) throw new Error('audit_chain_head has no row: the audit migration did not run');
-  return { seq: Number(row.seq), hash: String(row.hash) };
+  return { seq: Number(row.seq), hash: String(row.hash), recordedAt: row.recorded_at ?? null };
+}
+
+/**
+ * The recorded time of the next entries: now, but never before the head
+ * entry's, so that recorded_at never decreases along seq (instances' clocks
+ * differ) and a time range is a seq range.
+ */
+function recordedTime(head: ChainHead, now: Date): string {
+  const last = head.recordedAt?.getTime() ?? 0;
+  return new Date(Math.max(now.getTime(), last)).toISOString();
 }
 
 /** The records whose event id is neither in the trail nor earlier in the batch. */

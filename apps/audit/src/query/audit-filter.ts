@@ -7,9 +7,9 @@ export interface AuditFilter {
   type?: string;
   integration?: string;
   actor?: string;
-  /** ISO time; entries whose event time is at or after it. */
+  /** ISO time; entries recorded at or after it. */
   since?: string;
-  /** ISO time; entries whose event time is before it. */
+  /** ISO time; entries recorded before it. */
   until?: string;
   /** Entries after this seq (from the cursor). */
   after?: number;

@@ -49,6 +49,15 @@ export class AuditQueryService {
   }
 }
 
+/**
+ * The first seq recorded at or after a time. recorded_at never decreases
+ * along seq, so the entries of a recorded-time range are those between two
+ * such seqs, and a page is an index range of whichever index leads.
+ */
+const FIRST_RECORDED_AT = (param: string) =>
+  `coalesce((SELECT seq FROM audit_entries WHERE recorded_at >= ${param}
+              ORDER BY recorded_at, seq LIMIT 1), ${Number.MAX_SAFE_INTEGER})`;
+
 /** The SQL of one page: filters as parameters, one more row than the limit to know of a next page. */
 export function auditPageQuery(
   filter: AuditFilter,
@@ -56,17 +65,17 @@ export function auditPageQuery(
 ): { sql: string; params: unknown[] } {
   const params: unknown[] = [filter.limit + 1, budgetBytes];
   const where: string[] = [];
-  const add = (column: string, operator: string, value: unknown) => {
+  const add = (clause: (param: string) => string, value: unknown) => {
     params.push(value);
-    where.push(`${column} ${operator} $${params.length}`);
+    where.push(clause(`$${params.length}`));
   };
-  if (filter.ticket !== undefined) add('ticket_id', '=', filter.ticket);
-  if (filter.type !== undefined) add('type', '=', filter.type);
-  if (filter.integration !== undefined) add('integration_id', '=', filter.integration);
-  if (filter.actor !== undefined) add('actor', '=', filter.actor);
-  if (filter.since !== undefined) add('time', '>=', filter.since);
-  if (filter.until !== undefined) add('time', '<', filter.until);
-  if (filter.after !== undefined) add('seq', '>', filter.after);
+  if (filter.ticket !== undefined) add((p) => `ticket_id = ${p}`, filter.ticket);
+  if (filter.type !== undefined) add((p) => `type = ${p}`, filter.type);
+  if (filter.integration !== undefined) add((p) => `integration_id = ${p}`, filter.integration);
+  if (filter.actor !== undefined) add((p) => `actor = ${p}`, filter.actor);
+  if (filter.since !== undefined) add((p) => `seq >= ${FIRST_RECORDED_AT(p)}`, filter.since);
+  if (filter.until !== undefined) add((p) => `seq < ${FIRST_RECORDED_AT(p)}`, filter.until);
+  if (filter.after !== undefined) add((p) => `seq > ${p}`, filter.after);
   return { sql: boundedEntriesSql(where.join(' AND ')), params };
 }
 

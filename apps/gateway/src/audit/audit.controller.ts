@@ -23,8 +23,8 @@ export class AuditController {
   @ApiQuery({ name: 'type', required: false, description: 'event type, e.g. kera.ticket.created' })
   @ApiQuery({ name: 'integration', required: false, description: 'integration id' })
   @ApiQuery({ name: 'actor', required: false, description: 'who caused the event' })
-  @ApiQuery({ name: 'since', required: false, description: 'event time at or after (ISO 8601)' })
-  @ApiQuery({ name: 'until', required: false, description: 'event time before (ISO 8601)' })
+  @ApiQuery({ name: 'since', required: false, description: 'recorded at or after (ISO 8601)' })
+  @ApiQuery({ name: 'until', required: false, description: 'recorded before (ISO 8601)' })
   @ApiQuery({ name: 'limit', required: false, description: '1 to 1000, default 100' })
   @ApiQuery({ name: 'after', required: false, description: 'the `next` cursor of a page' })
   list(@Query() query: Record<string, unknown>) {

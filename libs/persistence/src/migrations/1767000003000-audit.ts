@@ -10,7 +10,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   compares the trail's end with it (a removed tail is noticed).
  * - `audit_anchors`: the last archived entry's seq and hash; verification
  *   starts there once older entries were moved out (docs/audit.md).
- * - `seq` is assigned by the writer (no sequence), so the trail has no gaps.
+ * - `seq` is assigned by the writer (no sequence), so the trail has no gaps,
+ *   and so is `recorded_at`, which never decreases along `seq`.
  * - Triggers refuse UPDATE, DELETE and TRUNCATE of entries and anchors, and
  *   the role `kera_app` gets no such privilege: services run as a member of
  *   it while migrations run as the owner.
@@ -58,6 +59,11 @@ export class Audit1767000003000 implements MigrationInterface {
     await db.query(
       `CREATE INDEX audit_actor ON audit_entries (actor, seq) WHERE actor IS NOT NULL`,
     );
+    // Time ranges select by recorded_at, which never decreases along seq: a range of it is a
+    // range of seq, found at its two ends. Event times are not in seq order, so an index on
+    // them cannot bound a page in trail order.
+    await db.query(`DROP INDEX IF EXISTS audit_time`);
+    await db.query(`CREATE INDEX audit_recorded ON audit_entries (recorded_at, seq)`);
     // lz4 stores and reads jsonb payloads faster than pglz; servers built without it keep pglz.
     await db.query(`
       DO $$ BEGIN
@@ -119,6 +125,8 @@ export class Audit1767000003000 implements MigrationInterface {
       await db.query(`DROP TRIGGER IF EXISTS ${table}_no_truncate ON ${table}`);
     }
     await db.query(`DROP FUNCTION IF EXISTS audit_refuse_change()`);
+    await db.query(`DROP INDEX IF EXISTS audit_recorded`);
+    await db.query(`CREATE INDEX IF NOT EXISTS audit_time ON audit_entries (time, seq)`);
     await db.query(`DROP INDEX IF EXISTS audit_actor`);
     await db.query(`DROP INDEX IF EXISTS audit_event_id`);
     await db.query(`ALTER TABLE audit_entries ALTER COLUMN recorded_at SET DEFAULT now()`);
