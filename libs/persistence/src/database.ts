@@ -1,6 +1,7 @@
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { MIGRATIONS } from './migrations';
+import { PooledDataSource } from './pooled-data-source';
 
 /** Raised when Postgres cannot be used; the message says what to do. */
 export class DatabaseUnavailableError extends Error {
@@ -52,9 +53,12 @@ export interface DataSourceOptions {
   applicationName?: string;
 }
 
-/** The TypeORM data source of every service: migrations only, never synchronize. */
+/**
+ * The TypeORM data source of every service: migrations only, never synchronize; plain queries
+ * go straight to the connection pool (see PooledDataSource).
+ */
 export function createDataSource(options: DataSourceOptions): DataSource {
-  return new DataSource({
+  return new PooledDataSource({
     type: 'postgres',
     url: options.url,
     synchronize: false,
