@@ -1,6 +1,7 @@
 /**
- * Prints where a CPU profile written by a benchmark (BENCH_PROFILE=<process>) spent its time:
- * self time per package and per function, largest first.
+ * Prints where a process profiled by a benchmark (BENCH_PROFILE=<process>) spent the time it
+ * was running: self time per package and per function, and time per function including what
+ * it called, largest first.
  *
  *   node -r ./tools/register.js dist/bench/profile-summary.js <file.cpuprofile> [lines]
  */
@@ -14,16 +15,17 @@ async function main(): Promise<void> {
   }
   const top = Number(lines);
   const summary = await summarizeProfile(file);
-  process.stdout.write(`${file}: ${formatNumber(summary.totalMs)} ms sampled\n\n`);
-  process.stdout.write(`by package\n${render(summary.packages.slice(0, top))}\n\n`);
-  process.stdout.write(`by function\n${render(summary.functions.slice(0, top))}\n`);
+  process.stdout.write(`${file}: ${formatNumber(summary.busyMs)} ms busy\n\n`);
+  process.stdout.write(`self, by package\n${render(summary.packages.slice(0, top))}\n\n`);
+  process.stdout.write(`self, by function\n${render(summary.functions.slice(0, top))}\n\n`);
+  process.stdout.write(`with callees\n${render(summary.inclusive.slice(0, top))}\n`);
 }
 
 function render(lines: ProfileLine[]): string {
   return lines
     .map(
       (line) =>
-        `${formatNumber(line.share * 100).padStart(6)} %  ${formatNumber(line.selfMs).padStart(8)} ms  ${line.name}`,
+        `${formatNumber(line.share * 100).padStart(6)} %  ${formatNumber(line.ms).padStart(8)} ms  ${line.name}`,
     )
     .join('\n');
 }

@@ -19,56 +19,93 @@ export function profilingEnv(benchmark: string, processName: string): Record<str
   };
 }
 
-/** Self time of one function (or one package) in a CPU profile. */
+/** Time of one function (or one package) in a CPU profile. */
 export interface ProfileLine {
   name: string;
-  selfMs: number;
+  ms: number;
+  /** Of the time the process was busy (idle excluded). */
   share: number;
 }
 
+/** Where a profiled process spent the time it was running. */
+export interface ProfileSummary {
+  /** Time on the CPU: samples not idle, times the sampling interval. */
+  busyMs: number;
+  /** Self time per package (a dependency, a workspace app or lib, Node's own code). */
+  packages: ProfileLine[];
+  /** Self time per function. */
+  functions: ProfileLine[];
+  /** Time per function including everything it called. */
+  inclusive: ProfileLine[];
+}
+
+type CallFrame = { functionName: string; url: string; lineNumber: number };
+
 interface CpuProfile {
-  nodes: {
-    id: number;
-    callFrame: { functionName: string; url: string; lineNumber: number };
-  }[];
+  nodes: { id: number; callFrame: CallFrame; children?: number[] }[];
   samples: number[];
   timeDeltas: number[];
 }
 
 /**
- * Reads a `.cpuprofile` and adds up self time per function and per package (a dependency
- * under node_modules, a workspace app or lib, or Node's own code), largest first.
+ * Reads a `.cpuprofile` and adds up where the process spent its time, largest first. Every
+ * sample counts as one sampling interval, whatever time passed since the one before: on a busy
+ * machine a process waits for a CPU, and that wait would otherwise be charged to whatever
+ * happened to run next.
  */
-export async function summarizeProfile(
-  file: string,
-): Promise<{ totalMs: number; functions: ProfileLine[]; packages: ProfileLine[] }> {
+export async function summarizeProfile(file: string): Promise<ProfileSummary> {
   const profile = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
-  const frames = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
-  const byFunction = new Map<string, number>();
-  const byPackage = new Map<string, number>();
-  let totalUs = 0;
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parents = new Map<number, number>();
+  for (const node of profile.nodes) {
+    for (const child of node.children ?? []) parents.set(child, node.id);
+  }
+  const intervalMs = median(profile.timeDeltas) / 1000;
+  const self = new Map<string, number>();
+  const packages = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  let busy = 0;
 
-  profile.samples.forEach((id, index) => {
-    const frame = frames.get(id);
-    const us = profile.timeDeltas[index] ?? 0;
-    if (!frame) return;
-    totalUs += us;
-    add(byFunction, functionLabel(frame), us);
-    add(byPackage, packageOf(frame.url, frame.functionName), us);
-  });
+  for (const id of profile.samples) {
+    const frame = nodes.get(id)?.callFrame;
+    if (!frame || frame.functionName === '(idle)') continue;
+    busy += 1;
+    add(self, functionLabel(frame), 1);
+    add(packages, packageOf(frame.url, frame.functionName), 1);
+    const onStack = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parents.get(at)) {
+      const caller = nodes.get(at)?.callFrame;
+      if (caller && caller.functionName !== '(root)') onStack.add(functionLabel(caller));
+    }
+    for (const label of onStack) add(inclusive, label, 1);
+  }
 
-  const lines = (totals: Map<string, number>) =>
-    [...totals]
-      .map(([name, us]) => ({ name, selfMs: us / 1000, share: us / Math.max(totalUs, 1) }))
-      .sort((a, b) => b.selfMs - a.selfMs);
-  return { totalMs: totalUs / 1000, functions: lines(byFunction), packages: lines(byPackage) };
+  const lines = (counts: Map<string, number>) =>
+    [...counts]
+      .map(([name, samples]) => ({
+        name,
+        ms: samples * intervalMs,
+        share: samples / Math.max(busy, 1),
+      }))
+      .sort((a, b) => b.ms - a.ms);
+  return {
+    busyMs: busy * intervalMs,
+    packages: lines(packages),
+    functions: lines(self),
+    inclusive: lines(inclusive),
+  };
 }
 
-function add(totals: Map<string, number>, key: string, us: number): void {
-  totals.set(key, (totals.get(key) ?? 0) + us);
+function add(totals: Map<string, number>, key: string, count: number): void {
+  totals.set(key, (totals.get(key) ?? 0) + count);
 }
 
-function functionLabel(frame: CpuProfile['nodes'][number]['callFrame']): string {
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+function functionLabel(frame: CallFrame): string {
   const name = frame.functionName || '(anonymous)';
   if (!frame.url) return name;
   const where = frame.url.replace(/^file:\/\//, '').replace(`${ROOT}/`, '');

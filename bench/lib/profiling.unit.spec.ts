@@ -14,33 +14,41 @@ describe('CPU profiles', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('adds up self time per function and per package, largest first', async () => {
+  it('adds up busy samples per package, per function and with callees, largest first', async () => {
     const frame = (functionName: string, url: string) => ({ functionName, url, lineNumber: 9 });
     const file = path.join(dir, 'one.cpuprofile');
     await writeFile(
       file,
       JSON.stringify({
         nodes: [
-          { id: 1, callFrame: frame('(root)', '') },
-          { id: 2, callFrame: frame('parse', 'file:///x/node_modules/pino/lib/tools.js') },
-          { id: 3, callFrame: frame('accept', 'file:///x/dist/apps/gateway/src/inbound/a.js') },
+          { id: 1, callFrame: frame('(root)', ''), children: [2, 5] },
+          {
+            id: 2,
+            callFrame: frame('accept', 'file:///x/dist/apps/gateway/src/inbound/a.js'),
+            children: [3],
+          },
+          { id: 3, callFrame: frame('parse', 'file:///x/node_modules/pino/lib/tools.js') },
           { id: 4, callFrame: frame('(garbage collector)', '') },
+          { id: 5, callFrame: frame('(idle)', '') },
         ],
-        samples: [2, 3, 3, 4, 2, 3],
-        timeDeltas: [1000, 1000, 2000, 500, 1000, 500],
+        // Waiting for a CPU shows as one long gap (9000 µs): it counts as one interval.
+        samples: [3, 2, 2, 4, 3, 5, 5, 2],
+        timeDeltas: [1000, 1000, 9000, 1000, 1000, 1000, 1000, 1000],
       }),
     );
 
     const summary = await summarizeProfile(file);
 
-    expect(summary.totalMs).toBe(6);
-    expect(summary.packages.map((line) => [line.name, line.selfMs])).toEqual([
-      ['apps/gateway', 3.5],
+    expect(summary.busyMs).toBe(6);
+    expect(summary.packages.map((line) => [line.name, line.ms])).toEqual([
+      ['apps/gateway', 3],
       ['pino', 2],
-      ['(garbage collector)', 0.5],
+      ['(garbage collector)', 1],
     ]);
     expect(summary.functions[0]?.name).toMatch(/^accept .*a\.js:10$/);
-    expect(summary.functions[0]?.share).toBeCloseTo(3.5 / 6);
+    expect(summary.functions[0]?.share).toBeCloseTo(0.5);
+    expect(summary.inclusive[0]?.name).toMatch(/^accept /);
+    expect(summary.inclusive[0]?.ms).toBe(5);
   });
 
   it('profiles only the processes BENCH_PROFILE names', () => {
