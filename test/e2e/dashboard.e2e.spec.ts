@@ -96,7 +96,7 @@ describe('the dashboard in a real browser', () => {
     await page.fill('#token', system.environment.adminToken);
     await page.click('#sign-in button[type=submit]');
 
-    await page.waitForFunction('document.querySelector("#failed-total").textContent === "1"');
+    await page.waitForSelector('#failed-total:text-is("1")');
     expect(await page.locator('#succeeded-total').innerText()).toBe('0');
     expect(await page.locator('#chart svg rect.failed').count()).toBe(1);
     expect(await page.locator('#chart svg').getAttribute('aria-label')).toContain('1 failed');

@@ -103,6 +103,22 @@ describe('kera audit tail against the audit API', () => {
     ).toEqual([8, 9, 10]);
   });
 
+  it('keeps the newest entries of a window that spans several pages', async () => {
+    for (let seq = 1; seq <= 2500; seq += 1) entries.push(entry(seq, minutesAgo(1)));
+
+    const { io, done } = tail(['-n', '3']);
+
+    expect(await done).toBe(0);
+    expect(
+      io
+        .text()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => Number(line.split(' ')[0])),
+    ).toEqual([2498, 2499, 2500]);
+    expect(api.requests).toHaveLength(3);
+  });
+
   it('reads every page from --since', async () => {
     for (let seq = 1; seq <= 2500; seq += 1) entries.push(entry(seq, minutesAgo(30)));
 

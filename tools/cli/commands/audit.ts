@@ -19,7 +19,8 @@ interface AuditPage {
 }
 
 const PAGE = 1000;
-const MAX_PAGES = 20;
+/** A bound on one read, in case entries arrive faster than they are read. */
+const MAX_PAGES = 1000;
 /** Windows tried, smallest first, to find the newest entries (the API pages oldest first). */
 const FIRST_WINDOWS_MS = [5 * 60e3, 60 * 60e3, 24 * 60 * 60e3, 30 * 24 * 60 * 60e3, null];
 /**
@@ -61,21 +62,19 @@ const tail: Command = {
     const gateway = context.gateway();
     const since = text(values, 'since');
 
-    const first = since
-      ? await pages(gateway, filters, since)
-      : await newest(gateway, filters, lines);
-    let last = first[first.length - 1];
-    print(context, since ? first : first.slice(-lines));
+    let last = since
+      ? await printFrom(context, gateway, filters, since)
+      : await printNewest(context, gateway, filters, lines);
 
     while (values.follow && !context.signal.aborted) {
       await pause(interval * 1000, context.signal);
       if (context.signal.aborted) break;
       const from = last ? new Date(Date.parse(last.time) - OVERLAP_MS).toISOString() : undefined;
-      const fresh = (await pages(gateway, filters, from)).filter(
-        (entry) => !last || entry.seq > last.seq,
-      );
-      print(context, fresh);
-      last = fresh[fresh.length - 1] ?? last;
+      for await (const page of pages(gateway, filters, from)) {
+        const fresh = page.filter((entry) => !last || entry.seq > last.seq);
+        print(context, fresh);
+        last = fresh[fresh.length - 1] ?? last;
+      }
     }
   },
 };
@@ -105,30 +104,55 @@ const verify: Command = {
 
 type Filters = Record<string, string | undefined>;
 
-/** Every entry from `since` on, oldest first, up to MAX_PAGES pages. */
-async function pages(gateway: GatewayClient, filters: Filters, since?: string) {
-  const entries: AuditEntry[] = [];
+/** Pages of entries from `since` on, oldest first; at most MAX_PAGES pages. */
+async function* pages(gateway: GatewayClient, filters: Filters, since?: string) {
   let after: string | undefined;
   for (let page = 0; page < MAX_PAGES; page += 1) {
     const body = await gateway.request<AuditPage>('/api/audit', {
       query: { ...filters, since, after, limit: PAGE },
     });
-    entries.push(...body.items);
-    if (!body.next) break;
+    yield body.items;
+    if (!body.next) return;
     after = body.next;
   }
-  return entries;
 }
 
-/** The newest entries: from the smallest recent window that holds enough of them. */
-async function newest(gateway: GatewayClient, filters: Filters, wanted: number) {
-  let found: AuditEntry[] = [];
+/** Prints every entry from `since` on, a page at a time; returns the last one. */
+async function printFrom(
+  context: Context,
+  gateway: GatewayClient,
+  filters: Filters,
+  since: string,
+) {
+  let last: AuditEntry | undefined;
+  for await (const page of pages(gateway, filters, since)) {
+    print(context, page);
+    last = page[page.length - 1] ?? last;
+  }
+  return last;
+}
+
+/**
+ * Prints the newest `wanted` entries, found in the smallest recent window
+ * that holds that many; only the newest are kept while reading.
+ */
+async function printNewest(
+  context: Context,
+  gateway: GatewayClient,
+  filters: Filters,
+  wanted: number,
+) {
+  let newest: AuditEntry[] = [];
   for (const windowMs of FIRST_WINDOWS_MS) {
     const since = windowMs === null ? undefined : new Date(Date.now() - windowMs).toISOString();
-    found = await pages(gateway, filters, since);
-    if (found.length >= wanted) break;
+    newest = [];
+    for await (const page of pages(gateway, filters, since)) {
+      newest = [...newest, ...page].slice(-wanted);
+    }
+    if (newest.length >= wanted) break;
   }
-  return found;
+  print(context, newest);
+  return newest[newest.length - 1];
 }
 
 function print(context: Context, entries: AuditEntry[]): void {

@@ -9,10 +9,13 @@ import path from 'node:path';
  * (tsc) does not copy them, and dist/ mirrors the source tree, so a
  * compiled controller finds them by leaving out the `dist` segment.
  */
-export const DASHBOARD_DIR = path.join(
-  __dirname.replace(`${path.sep}dist${path.sep}`, path.sep),
-  'public',
-);
+export const DASHBOARD_DIR = path.join(sourceDirectory(__dirname), 'public');
+
+function sourceDirectory(directory: string): string {
+  const marker = `${path.sep}dist${path.sep}`;
+  const at = directory.lastIndexOf(marker);
+  return at < 0 ? directory : directory.slice(0, at) + directory.slice(at + marker.length - 1);
+}
 
 const ASSETS: Record<string, string> = {
   'dashboard.js': 'text/javascript; charset=utf-8',

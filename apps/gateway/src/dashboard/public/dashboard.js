@@ -10,7 +10,8 @@
   const AUDIT_ROWS = 25;
   const FAILED_ROWS = 20;
   const AUDIT_PAGE = 1000;
-  const AUDIT_MAX_PAGES = 5;
+  // A bound on one refresh, in case entries arrive faster than they are read.
+  const AUDIT_MAX_PAGES = 100;
   // The audit API pages oldest first; the tail re-reads entries stamped up
   // to this long before the newest one seen, so that entries projected a
   // little out of time order still show up.
@@ -240,19 +241,20 @@
     return found.filter((entry) => entry.seq > newest.seq).slice(-AUDIT_ROWS);
   }
 
+  /** The newest AUDIT_ROWS entries from `since` on (oldest first); only those are kept. */
   async function auditPages(since) {
-    const entries = [];
+    let newest = [];
     let after = null;
     for (let page = 0; page < AUDIT_MAX_PAGES; page += 1) {
       const query = new URLSearchParams({ limit: String(AUDIT_PAGE) });
       if (since) query.set('since', since);
       if (after) query.set('after', after);
       const body = await api(`/api/audit?${query}`);
-      entries.push(...itemsOf(body));
+      newest = [...newest, ...itemsOf(body)].slice(-AUDIT_ROWS);
       after = body && body.next;
       if (!after) break;
     }
-    return entries;
+    return newest;
   }
 
   function auditRow(entry) {
