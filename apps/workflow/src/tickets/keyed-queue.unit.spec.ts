@@ -66,4 +66,22 @@ describe('KeyedQueue', () => {
 
     expect(queue.size).toBe(0);
   });
+
+  it('refuses a task whose turn came later than the limit allows, without running it', async () => {
+    const queue = new KeyedQueue({
+      maxWaitMs: 20,
+      tooLate: (key) => new Error(`${key} is backed up`),
+    });
+    const slow = () => new Promise<string>((resolve) => setTimeout(() => resolve('slow'), 60));
+    const late = jest.fn(async () => 'late');
+
+    const first = queue.run('KER', slow);
+    const second = queue.run('KER', late);
+    const other = queue.run('OPS', async () => 'other');
+
+    await expect(first).resolves.toBe('slow');
+    await expect(second).rejects.toThrow('KER is backed up');
+    await expect(other).resolves.toBe('other');
+    expect(late).not.toHaveBeenCalled();
+  });
 });

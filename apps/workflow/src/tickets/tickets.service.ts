@@ -6,6 +6,7 @@ import {
   NotFoundError,
   PROJECT_KEY,
   TICKET_ID,
+  UnavailableError,
   ValidationError,
   createEvent,
   type CreateTicketCommand,
@@ -45,6 +46,12 @@ import { TicketRepository } from './ticket.repository';
 const SOURCE = 'kera/workflow';
 /** Ticket numbers tried before giving up when other instances keep taking them. */
 const MAX_NUMBER_ATTEMPTS = 100;
+/**
+ * A creation that waited this long behind others of its project is refused
+ * without creating anything: its caller has most likely stopped waiting
+ * (the gateway waits 10 s) and would otherwise not learn of the ticket.
+ */
+const CREATION_QUEUE_LIMIT_MS = 5_000;
 
 /** What a decision asks to append; git automation also sets the event's id and cause. */
 type Decision = Pick<NewEvent<unknown>, 'type' | 'data' | 'id' | 'causationId'>;
@@ -60,7 +67,10 @@ type Decide<D> = (ticket: TicketState) => D | Promise<D>;
 @Injectable()
 export class TicketsService {
   /** Creations of one project run one at a time per instance, so they never race each other. */
-  private readonly creations = new KeyedQueue();
+  private readonly creations = new KeyedQueue({
+    maxWaitMs: CREATION_QUEUE_LIMIT_MS,
+    tooLate: creationsBacklogged,
+  });
   /** One repair per ticket at a time: a burst of events is caught up once, not once each. */
   private readonly repairs = new KeyedQueue();
 
@@ -361,6 +371,13 @@ export class TicketsService {
     }
     return { version: workflow.version, definition: workflow.definition };
   }
+}
+
+function creationsBacklogged(project: string): UnavailableError {
+  return new UnavailableError(
+    `creations of ${project} tickets are backed up behind a slow event store; ` +
+      'nothing was created, try again',
+  );
 }
 
 function checkProject(project: unknown): string {
