@@ -1,5 +1,24 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Req,
+  Res,
+  applyDecorators,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiOperation,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   BadRequestError,
@@ -12,6 +31,24 @@ import {
 import { CommandClient } from '@kera/jetstream';
 import { correlationId } from '../http/correlation';
 
+/** What each problem status means on these routes, for the OpenAPI document. */
+const PROBLEMS: Record<number, string> = {
+  400: 'the body is not JSON, or not a JSON object',
+  401: 'no valid admin bearer token',
+  404: 'no such ticket or project',
+  409: 'the workflow has no transition from the current state, or a concurrent change won',
+  413: 'the workflow is larger than 256 KiB',
+  422: 'invalid input; `errors` lists every problem (with line and column for YAML)',
+  503: 'the workflow service, Postgres or JetStream is not answering; try again',
+};
+
+/** Documents the problem+json answers a route can give. */
+function Problems(...statuses: number[]) {
+  return applyDecorators(
+    ...statuses.map((status) => ApiResponse({ status, description: PROBLEMS[status] })),
+  );
+}
+
 /** Ticket and workflow endpoints: each call becomes a command to the workflow service. */
 @ApiTags('tickets')
 @ApiBearerAuth()
@@ -23,6 +60,8 @@ export class TicketsController {
   @ApiOperation({ summary: 'Set a project’s workflow (YAML); creates the project if new' })
   @ApiConsumes('application/yaml', 'text/yaml', 'text/plain')
   @ApiBody({ schema: { type: 'string' } })
+  @ApiResponse({ status: 200, description: '`{project, version, orphaned_states}`' })
+  @Problems(400, 401, 409, 413, 422, 503)
   putWorkflow(@Param('key') key: string, @Body() yaml: unknown, @Req() req: FastifyRequest) {
     if (typeof yaml !== 'string') {
       throw new BadRequestError('send the workflow as YAML text (Content-Type: application/yaml)');
@@ -36,6 +75,7 @@ export class TicketsController {
 
   @Get('projects/:key/workflow')
   @ApiOperation({ summary: 'The current workflow, as it was put' })
+  @Problems(401, 404, 503)
   async getWorkflow(@Param('key') key: string, @Res() reply: FastifyReply) {
     const workflow = await this.commands.request<WorkflowView>('workflow.get', { project: key });
     return reply
@@ -47,6 +87,7 @@ export class TicketsController {
   @Post('tickets')
   @HttpCode(201)
   @ApiOperation({ summary: 'Open a ticket in its project’s initial state' })
+  @Problems(400, 401, 422, 503)
   @ApiBody({
     schema: {
       type: 'object',
@@ -67,12 +108,14 @@ export class TicketsController {
 
   @Get('tickets/:id')
   @ApiOperation({ summary: 'A ticket' })
+  @Problems(401, 404, 503)
   get(@Param('id') id: string) {
     return this.commands.request<TicketView>('ticket.get', { ticket_id: id });
   }
 
   @Patch('tickets/:id')
-  @ApiOperation({ summary: 'Change the title or merge fields' })
+  @ApiOperation({ summary: 'Change the title or merge fields (a null field is removed)' })
+  @Problems(400, 401, 404, 409, 422, 503)
   @ApiBody({
     schema: {
       type: 'object',
@@ -90,7 +133,8 @@ export class TicketsController {
 
   @Post('tickets/:id/transitions')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Move a ticket; 409 when the workflow has no such transition' })
+  @ApiOperation({ summary: 'Move a ticket along a transition of its workflow' })
+  @Problems(400, 401, 404, 409, 422, 503)
   @ApiBody({
     schema: {
       type: 'object',
