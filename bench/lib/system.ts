@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { DEFAULT_JETSTREAM_MAX_BYTES } from '@kera/jetstream';
 import {
   destroyEnvironment,
   isolatedEnvironment,
@@ -30,8 +31,8 @@ export interface BenchSystem {
 
 /**
  * Starts the named services as real processes on an isolated environment (on the run's NATS
- * server and the Postgres server at 127.0.0.1:5432), at the log level
- * operators run by default (`info`; BENCH_LOG_LEVEL overrides it), each profiled when
+ * server and the Postgres server at 127.0.0.1:5432) with the product's stream limits, at the
+ * log level operators run by default (`info`; BENCH_LOG_LEVEL overrides it), each profiled when
  * BENCH_PROFILE names it. The workflow service starts first: it seeds the example workflow.
  */
 export async function startBenchSystem(
@@ -42,7 +43,13 @@ export async function startBenchSystem(
   const benchmark = run.name;
   const environment = isolatedEnvironment({
     natsUrl: run.natsUrl,
-    extraEnv: { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', ...extraEnv },
+    extraEnv: {
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+      // The product's stream budget, not the small one of tests: a full INBOUND stream drops
+      // its oldest messages, which would hide lost webhooks from the stored-count check.
+      KERA_JETSTREAM_MAX_BYTES: String(DEFAULT_JETSTREAM_MAX_BYTES),
+      ...extraEnv,
+    },
   });
   const services = new Map<ServiceName, ServiceProcess>();
   const start = async (name: ServiceName) => {
