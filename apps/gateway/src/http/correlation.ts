@@ -1,10 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import { requestCorrelationId } from '@kera/service';
 
-const ACCEPTED = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** The caller's X-Correlation-Id when it is sane, else a new one. */
+/** The request's correlation id, as the request hook settled it for the whole request. */
 export function correlationId(request: FastifyRequest): string {
-  const given = request.headers['x-correlation-id'];
-  return typeof given === 'string' && ACCEPTED.test(given) ? given : randomUUID();
+  return requestCorrelationId(request.headers);
 }
