@@ -15,12 +15,26 @@ import { LOGGER, type Logger } from '@kera/service';
 export const DELIVERY_ID_RETENTION_SECONDS = 7 * 24 * 60 * 60;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
+/** Most delivery ids written in one statement. */
+const MAX_WRITE_BATCH = 500;
+
+/** A delivery id waiting to be remembered, and the caller waiting for the answer. */
+interface PendingDelivery {
+  integrationId: string;
+  deliveryId: string;
+  eventId: string;
+  settle: { resolve(fresh: boolean): void; reject(error: unknown): void };
+}
+
 /**
  * The delivery ids accepted per integration: the deduplication that outlives JetStream's
  * two-minute duplicate window. A row exists only for a delivery whose event was stored.
  */
 @Injectable()
 export class InboundDeliveries {
+  private waiting: PendingDelivery[] = [];
+  private writing = false;
+
   constructor(private readonly db: DataSource) {}
 
   async wasAccepted(integrationId: string, deliveryId: string): Promise<boolean> {
@@ -33,17 +47,50 @@ export class InboundDeliveries {
 
   /**
    * Remembers a stored delivery; false when it was remembered already (two identical requests
-   * at once, both stored by JetStream as one event).
+   * at once, both stored by JetStream as one event). One statement is written at a time, and
+   * the deliveries that arrive meanwhile go together into the next: under load a commit serves
+   * many deliveries instead of each waiting for its own. A statement that fails (Postgres
+   * down) fails every delivery in it.
    */
-  async remember(integrationId: string, deliveryId: string, eventId: string): Promise<boolean> {
-    const rows: unknown[] = await this.db.query(
+  remember(integrationId: string, deliveryId: string, eventId: string): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ integrationId, deliveryId, eventId, settle: { resolve, reject } });
+      if (!this.writing) void this.writeWaiting();
+    });
+  }
+
+  private async writeWaiting(): Promise<void> {
+    this.writing = true;
+    while (this.waiting.length > 0) {
+      const batch = this.waiting.splice(0, MAX_WRITE_BATCH);
+      try {
+        const fresh = await this.insert(batch);
+        for (const [index, pending] of batch.entries())
+          pending.settle.resolve(fresh[index] ?? false);
+      } catch (error) {
+        for (const pending of batch) pending.settle.reject(error);
+      }
+    }
+    this.writing = false;
+  }
+
+  /** Inserts the batch; per delivery, whether it was remembered by this insert (first only). */
+  private async insert(batch: readonly PendingDelivery[]): Promise<boolean[]> {
+    const rows: { integration_id: string; delivery_id: string }[] = await this.db.query(
       `INSERT INTO inbound_deliveries (integration_id, delivery_id, event_id)
-       VALUES ($1, $2, $3)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
        ON CONFLICT DO NOTHING
-       RETURNING 1`,
-      [integrationId, deliveryId, eventId],
+       RETURNING integration_id, delivery_id`,
+      [
+        batch.map((pending) => pending.integrationId),
+        batch.map((pending) => pending.deliveryId),
+        batch.map((pending) => pending.eventId),
+      ],
     );
-    return rows.length > 0;
+    const inserted = new Set(rows.map((row) => deliveryKey(row.integration_id, row.delivery_id)));
+    return batch.map((pending) =>
+      inserted.delete(deliveryKey(pending.integrationId, pending.deliveryId)),
+    );
   }
 
   /** Forgets delivery ids older than the retention; returns how many. */
@@ -89,4 +136,8 @@ export class DeliveryIdPruner implements OnApplicationBootstrap, OnApplicationSh
       this.logger.warn({ err: error }, 'pruning old inbound delivery ids failed; will try again');
     }
   }
+}
+
+function deliveryKey(integrationId: string, deliveryId: string): string {
+  return `${integrationId}\u0000${deliveryId}`;
 }

@@ -7,6 +7,7 @@ import {
   type IntegrationView,
   type KeraEvent,
 } from '@kera/contracts';
+import { Client } from 'pg';
 import { eventually, startSystem, type RunningSystem } from '@kera/testing';
 import {
   StreamReader,
@@ -130,6 +131,34 @@ describe('POST /webhooks/inbound/{slug}/{token}', () => {
 
     const stored = (await receivedEvents()).filter((event) => event.data.delivery_id === delivery);
     expect(stored).toHaveLength(1);
+  });
+
+  it('answers 200 to a delivery id accepted long ago, when JetStream no longer knows it', async () => {
+    const delivery = randomUUID();
+    const database = new Client({ connectionString: system.environment.databaseUrl });
+    await database.connect();
+    try {
+      // As it was remembered days ago: JetStream's two-minute duplicate window is long gone.
+      await database.query(
+        `INSERT INTO inbound_deliveries (integration_id, delivery_id, event_id, received_at)
+         VALUES ($1, $2, $3, now() - interval '3 days')`,
+        [github.id, delivery, randomUUID()],
+      );
+    } finally {
+      await database.end();
+    }
+
+    const again = await deliver(
+      system,
+      github.url,
+      PUSH,
+      githubHeaders(github.secret, PUSH, { delivery }),
+    );
+
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ status: 'duplicate', delivery_id: delivery });
+    const stored = (await receivedEvents()).filter((event) => event.data.delivery_id === delivery);
+    expect(stored).toHaveLength(0);
   });
 
   it('stores two identical requests sent at once as one event', async () => {

@@ -11,7 +11,7 @@ import {
 } from '../integrations/integrations.repository';
 import { SLUG_FORMAT } from '../integrations/slug';
 import { BoundedBackground } from './background';
-import { claimedIdentity } from './claimed-identity';
+import { claimedIdentity, deliveryIdCandidates } from './claimed-identity';
 import {
   NOT_FOUND_ANSWER,
   NOT_FOUND_DETAIL,
@@ -97,7 +97,9 @@ export class InboundService {
   async admit(slug: string, token: string, origin: Origin): Promise<Admission> {
     let integration: ActiveIntegration | null;
     try {
-      integration = isPlausibleUrl(slug, token) ? await this.integrations.findActive(slug) : null;
+      integration = isPlausibleUrl(slug, token)
+        ? await this.integrations.findActive(slug, deliveryIdCandidates(origin.headers))
+        : null;
     } catch (error) {
       return { admitted: false, answer: this.unavailable(error, UNKNOWN_PROVIDER, null, {}) };
     }
@@ -171,7 +173,7 @@ export class InboundService {
     const eventId = inboundEventId(integration.id, verified.delivery_id);
     const fields = { integration: integration.id, delivery_id: verified.delivery_id };
 
-    if (await this.deliveries.wasAccepted(integration.id, verified.delivery_id)) {
+    if (await this.acceptedBefore(integration, verified.delivery_id)) {
       this.counts.count(integration.id, 'seen', arrival.receivedAt);
       return this.answer('duplicate', eventId, verified);
     }
@@ -190,6 +192,18 @@ export class InboundService {
     const outcome = stored.duplicate ? 'duplicate' : isPing(verified) ? 'ping' : 'accepted';
     this.logger.debug({ ...fields, event_id: eventId, outcome }, 'inbound delivery stored');
     return this.answer(outcome, eventId, verified);
+  }
+
+  /**
+   * Whether the integration accepted this delivery before: known from the admission's lookup
+   * when the verified id was among the ids the headers offered then, else asked again.
+   */
+  private async acceptedBefore(
+    integration: ActiveIntegration,
+    deliveryId: string,
+  ): Promise<boolean> {
+    const known = integration.acceptedBefore.get(deliveryId);
+    return known ?? this.deliveries.wasAccepted(integration.id, deliveryId);
   }
 
   private answer(

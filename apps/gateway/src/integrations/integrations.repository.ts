@@ -13,6 +13,8 @@ export interface ActiveIntegration {
   tokenHash: Buffer;
   /** The current secret and, during the grace period after a rotation, the previous one. */
   secrets: string[];
+  /** For each delivery id looked up with it, whether this integration accepted it before. */
+  acceptedBefore: ReadonlyMap<string, boolean>;
 }
 
 /** A new integration as it is stored; the slug is chosen on insert. */
@@ -158,16 +160,24 @@ export class IntegrationsRepository {
 
   /**
    * The active integration at a slug, read from the database on every request so that a
-   * revocation or rotation takes effect on every gateway at once.
+   * revocation or rotation takes effect on every gateway at once. The same round trip tells
+   * which of `deliveryIds` (what the request's headers claim, before anything is verified) the
+   * integration accepted before, so that a duplicate costs no second query.
    */
-  async findActive(slug: string): Promise<ActiveIntegration | null> {
+  async findActive(
+    slug: string,
+    deliveryIds: readonly string[] = [],
+  ): Promise<ActiveIntegration | null> {
     const rows: ActiveRow[] = await this.db.query(
       `SELECT id, provider, slug, project, token_sha256, secret,
               CASE WHEN previous_secret_expires_at > now() THEN previous_secret END
-                AS previous_secret
+                AS previous_secret,
+              ARRAY(SELECT d.delivery_id FROM inbound_deliveries AS d
+                     WHERE d.integration_id = integrations.id
+                       AND d.delivery_id = ANY($2::text[])) AS accepted_before
          FROM integrations
         WHERE slug = $1 AND revoked_at IS NULL`,
-      [slug],
+      [slug, deliveryIds],
     );
     const row = rows[0];
     if (!row) return null;
@@ -178,6 +188,7 @@ export class IntegrationsRepository {
       project: row.project,
       tokenHash: row.token_sha256,
       secrets: row.previous_secret === null ? [row.secret] : [row.secret, row.previous_secret],
+      acceptedBefore: new Map(deliveryIds.map((id) => [id, row.accepted_before.includes(id)])),
     };
   }
 
@@ -233,6 +244,7 @@ interface ActiveRow {
   token_sha256: Buffer;
   secret: string;
   previous_secret: string | null;
+  accepted_before: string[];
 }
 
 function toView(row: IntegrationRow): IntegrationView {
