@@ -27,6 +27,21 @@ import {
 const HEADER_ROOM = 8 * 1024;
 /** What a NATS server allows by default, assumed until it says otherwise. */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+/** More than an inbound event holds besides its body: ids, names and the kept headers. */
+const EVENT_WITHOUT_BODY_MAX = 256 * 1024;
+/** JSON makes a text at most six times longer: a control character becomes \u00XX. */
+const WORST_ESCAPE_FACTOR = 6;
+
+/**
+ * Whether the event, with its body inline, fits in one NATS message of `maxPayload` bytes. A
+ * body small enough fits whatever it holds, so the event is serialised to find out only when
+ * its body is large: the publish serialises it once more.
+ */
+export function fitsInline(event: KeraEvent, bodyBytes: number, maxPayload: number): boolean {
+  const limit = maxPayload - HEADER_ROOM;
+  if (bodyBytes * WORST_ESCAPE_FACTOR + EVENT_WITHOUT_BODY_MAX <= limit) return true;
+  return Buffer.byteLength(JSON.stringify(event)) <= limit;
+}
 
 /**
  * Stores accepted deliveries in JetStream: the event on the INBOUND stream, and a body too large
@@ -61,7 +76,7 @@ export class InboundStore {
     const inline =
       body.length <= INLINE_BODY_LIMIT ? receivedEvent(eventId, delivery, inlineBody(body)) : null;
     const event =
-      inline !== null && this.fits(inline)
+      inline !== null && fitsInline(inline, body.length, this.maxPayload())
         ? inline
         : await this.withStoredBody(eventId, delivery, body);
 
@@ -78,9 +93,8 @@ export class InboundStore {
     return receivedEvent(eventId, delivery, storedBody(body, this.naming.inboundBodies(), eventId));
   }
 
-  private fits(event: KeraEvent): boolean {
-    const limit = (this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD) - HEADER_ROOM;
-    return Buffer.byteLength(JSON.stringify(event)) <= limit;
+  private maxPayload(): number {
+    return this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
   }
 
   /** The bucket, created on first use so that installations without large bodies have none. */
