@@ -75,6 +75,7 @@ export class TicketsController {
 
   @Get('projects/:key/workflow')
   @ApiOperation({ summary: 'The current workflow, as it was put' })
+  @ApiResponse({ status: 200, description: 'the YAML; its version in `X-Kera-Workflow-Version`' })
   @Problems(401, 404, 503)
   async getWorkflow(@Param('key') key: string, @Res() reply: FastifyReply) {
     const workflow = await this.commands.request<WorkflowView>('workflow.get', { project: key });
@@ -87,6 +88,7 @@ export class TicketsController {
   @Post('tickets')
   @HttpCode(201)
   @ApiOperation({ summary: 'Open a ticket in its project’s initial state' })
+  @ApiResponse({ status: 201, description: 'the ticket, numbered `<project>-<n>`' })
   @Problems(400, 401, 422, 503)
   @ApiBody({
     schema: {
@@ -108,6 +110,7 @@ export class TicketsController {
 
   @Get('tickets/:id')
   @ApiOperation({ summary: 'A ticket' })
+  @ApiResponse({ status: 200, description: 'the ticket' })
   @Problems(401, 404, 503)
   get(@Param('id') id: string) {
     return this.commands.request<TicketView>('ticket.get', { ticket_id: id });
@@ -115,6 +118,7 @@ export class TicketsController {
 
   @Patch('tickets/:id')
   @ApiOperation({ summary: 'Change the title or merge fields (a null field is removed)' })
+  @ApiResponse({ status: 200, description: 'the ticket after the change' })
   @Problems(400, 401, 404, 409, 422, 503)
   @ApiBody({
     schema: {
@@ -134,6 +138,10 @@ export class TicketsController {
   @Post('tickets/:id/transitions')
   @HttpCode(200)
   @ApiOperation({ summary: 'Move a ticket along a transition of its workflow' })
+  @ApiResponse({
+    status: 200,
+    description: '`{ticket, event}`: the moved ticket and the stored event',
+  })
   @Problems(400, 401, 404, 409, 422, 503)
   @ApiBody({
     schema: {
