@@ -34,7 +34,8 @@ import {
 } from './lib';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const WARM_UP_SECONDS = 3;
+/** Long enough for V8 to optimise the hot paths: shorter runs measure the compiler too. */
+const WARM_UP_SECONDS = 8;
 const BASELINE_INTEGRATION = 'baseline';
 
 /** Where webhooks are sent and with which secret; or why the gateway cannot be measured. */
