@@ -12,10 +12,11 @@ const TICKS_PER_SECOND = 100;
 /**
  * CPU time (user + system) each target spends between `start()` and `stop()`. Unlike rates and
  * latencies, this hardly changes when other work shares the machine, which makes it the figure
- * to compare across runs. Linux only: elsewhere every reading is NaN.
+ * to compare across runs. Of a target of several processes, those that ended in between (a
+ * pooled database connection closed) are left out. Linux only: elsewhere every reading is NaN.
  */
 export class CpuMeter {
-  private begin = new Map<string, number>();
+  private begin = new Map<number, number>();
 
   constructor(private readonly targets: readonly CpuTarget[]) {}
 
@@ -26,22 +27,23 @@ export class CpuMeter {
   /** Milliseconds of CPU per target since start(), in the order the targets were given. */
   async stop(): Promise<{ name: string; cpuMs: number }[]> {
     const end = await this.read();
-    return this.targets.map(({ name }) => ({
-      name,
-      cpuMs: (end.get(name) ?? Number.NaN) - (this.begin.get(name) ?? Number.NaN),
-    }));
+    return this.targets.map(({ name, pid }) => {
+      const spent = pidsOf(pid)
+        .map((one) => (end.get(one) ?? Number.NaN) - (this.begin.get(one) ?? Number.NaN))
+        .filter((ms) => Number.isFinite(ms));
+      const cpuMs = spent.length === 0 ? Number.NaN : spent.reduce((sum, ms) => sum + ms, 0);
+      return { name, cpuMs };
+    });
   }
 
-  private async read(): Promise<Map<string, number>> {
-    const readings = await Promise.all(
-      this.targets.map(async ({ name, pid }) => {
-        const pids = typeof pid === 'number' ? [pid] : pid;
-        const times = await Promise.all(pids.map(cpuMs));
-        return [name, times.reduce((sum, ms) => sum + ms, 0)] as const;
-      }),
-    );
-    return new Map(readings);
+  private async read(): Promise<Map<number, number>> {
+    const pids = [...new Set(this.targets.flatMap((target) => pidsOf(target.pid)))];
+    return new Map(await Promise.all(pids.map(async (pid) => [pid, await cpuMs(pid)] as const)));
   }
+}
+
+function pidsOf(pid: CpuTarget['pid']): readonly number[] {
+  return typeof pid === 'number' ? [pid] : pid;
 }
 
 /** CPU milliseconds the process has used so far; NaN when it cannot be read. */
