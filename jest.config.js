@@ -13,10 +13,19 @@ const common = {
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
 };
 
+// The fault suite (SIGKILLs, server restarts, 30-second outages, a NATS
+// cluster) runs with `npm run test:faults`; `npm test` leaves it out unless
+// KERA_FAULTS=1, so that the everyday run stays short.
+const faults =
+  process.env.KERA_FAULTS === '1' || process.argv.includes('faults')
+    ? [{ ...common, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.e2e.spec.ts'] }]
+    : [];
+
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['**/*.unit.spec.ts'] },
     { ...common, displayName: 'int', testMatch: ['**/*.int.spec.ts'], slowTestThreshold: 30 },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e.spec.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e.spec.ts'] },
+    ...faults,
   ],
 };
