@@ -120,10 +120,21 @@ async function saveResults(
     '',
     ...tables.map((table) => `${renderMarkdown(table)}\n`),
   ].join('\n');
-  await writeFile(path.join(RESULTS_DIR, `${name}.md`), markdown);
+  const file = path.join(RESULTS_DIR, fileName(name));
+  await writeFile(`${file}.md`, markdown);
   await writeFile(
-    path.join(RESULTS_DIR, `${name}.json`),
+    `${file}.json`,
     `${JSON.stringify({ name, when, machine, loadAtEnd, tables }, jsonFigures, 2)}\n`,
+  );
+}
+
+/** `Audit catch-up` → `audit-catch-up`: a name that needs no quoting in a shell. */
+function fileName(name: string): string {
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || 'benchmark'
   );
 }
 
