@@ -18,13 +18,32 @@ const common = {
 // KERA_FAULTS=1, so that the everyday run stays short.
 const faults =
   process.env.KERA_FAULTS === '1' || process.argv.includes('faults')
-    ? [{ ...common, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.e2e.spec.ts'] }]
+    ? [
+        {
+          ...common,
+          displayName: 'faults',
+          testMatch: [
+            '<rootDir>/test/faults/**/*.e2e.spec.ts',
+            '<rootDir>/libs/testing/src/nats-server.int.spec.ts',
+          ],
+        },
+      ]
     : [];
 
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['**/*.unit.spec.ts'] },
-    { ...common, displayName: 'int', testMatch: ['**/*.int.spec.ts'], slowTestThreshold: 30 },
+    {
+      ...common,
+      displayName: 'int',
+      testMatch: ['**/*.int.spec.ts'],
+      // Servers of the test's own, killed and restarted: part of the fault suite.
+      testPathIgnorePatterns: [
+        ...common.testPathIgnorePatterns,
+        '/libs/testing/src/nats-server\\.int\\.spec\\.ts$',
+      ],
+      slowTestThreshold: 30,
+    },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e.spec.ts'] },
     ...faults,
   ],
