@@ -1,4 +1,4 @@
-import { connect } from 'nats';
+import { connect, type NatsConnection } from 'nats';
 import { STREAMS } from '@kera/contracts';
 import { MemorySampler, type Receiver, type RunningSystem } from '@kera/testing';
 import {
@@ -119,21 +119,26 @@ export async function runWithFaults(options: FaultRunOptions): Promise<FaultRunR
   const running = load.run();
   // Each phase gets its share of the transitions with its fault somewhere
   // inside; the next phase opens once the share is done and the system is back.
+  const progress = () => load.accepted;
   for (const [index, fault] of faults.entries()) {
     current = fault.name;
     ceiling = Math.min(target, (index + 1) * size);
     phases.push({ name: fault.name, startedAt: Date.now() });
     const trigger = index * size + Math.floor(size * (0.2 + 0.5 * Math.random()));
-    await until(() => load.accepted >= trigger);
+    await until(() => load.accepted >= trigger, progress, `${fault.name}: its moment`);
+    const injectedAt = Date.now();
     await fault.inject();
-    await until(() => load.accepted >= ceiling);
+    note(`${fault.name}: at ${trigger} accepted, back after ${seconds(Date.now() - injectedAt)}`);
+    await until(() => load.accepted >= ceiling, progress, `${fault.name}: the end of its phase`);
   }
   if (faults.length === 0) phases.push({ name: current, startedAt });
   ceiling = target;
   await running;
 
+  note(`load done: ${load.accepted} accepted; waiting for every consumer to drain`);
   const busy = await waitForDrain(system, options.drainTimeoutMs);
   await memory.stop();
+  note(busy.length === 0 ? 'drained; reading streams, Postgres and the receiver' : 'not drained');
   const figures = await collectFigures(system, options.receiver, load.attempts, phases);
   return {
     phases,
@@ -173,42 +178,51 @@ async function collectFigures(
  * Returns what was still busy at the deadline (empty when drained).
  */
 export async function waitForDrain(system: RunningSystem, timeoutMs: number): Promise<string[]> {
-  const until = Date.now() + timeoutMs;
-  let quietRounds = 0;
-  let busy: string[] = [];
-  while (Date.now() < until) {
-    busy = await stillBusy(system);
-    quietRounds = busy.length === 0 ? quietRounds + 1 : 0;
-    if (quietRounds >= 2) return [];
-    await sleep(1000);
+  const { natsUrl } = system.environment;
+  // One connection for the whole wait, reconnecting: a cluster node may be down.
+  const nc = await connect({ servers: natsUrl.split(','), maxReconnectAttempts: -1 });
+  try {
+    const until = Date.now() + timeoutMs;
+    let quietRounds = 0;
+    let busy: string[] = [];
+    let reportedAt = Date.now();
+    while (Date.now() < until) {
+      busy = await withDeadline(stillBusy(nc, system), 20_000, ['no answer within 20 s']);
+      quietRounds = busy.length === 0 ? quietRounds + 1 : 0;
+      if (quietRounds >= 2) return [];
+      if (busy.length > 0 && Date.now() - reportedAt > 30_000) {
+        note(`still busy: ${busy.join(', ')}`);
+        reportedAt = Date.now();
+      }
+      await sleep(1000);
+    }
+    return busy;
+  } finally {
+    await nc.close();
   }
-  return busy;
 }
 
-async function stillBusy(system: RunningSystem): Promise<string[]> {
-  const { natsUrl, databaseUrl, naming } = system.environment;
+async function stillBusy(nc: NatsConnection, system: RunningSystem): Promise<string[]> {
+  const { databaseUrl, naming } = system.environment;
   try {
-    const nc = await connect({ servers: natsUrl.split(','), timeout: 2000, reconnect: false });
-    try {
-      const jsm = await nc.jetstreamManager({ timeout: 5000 });
-      const busy: string[] = [];
-      let messages = 0;
-      for (const key of STREAMS) {
-        const stream = naming.stream(key);
-        messages += (await jsm.streams.info(stream)).state.messages;
-        const consumers = await jsm.consumers.list(stream).next();
-        // Ordered (ephemeral) consumers are readers' cursors, not work queues.
-        for (const info of consumers.filter((candidate) => candidate.config.durable_name)) {
-          const left = info.num_pending + info.num_ack_pending;
-          if (left > 0) busy.push(`${info.name} ${left}`);
-        }
+    const jsm = await nc.jetstreamManager({ timeout: 5000 });
+    const busy: string[] = [];
+    let messages = 0;
+    for (const key of STREAMS) {
+      const stream = naming.stream(key);
+      messages += (await jsm.streams.info(stream)).state.messages;
+      const listed = await jsm.consumers.list(stream).next();
+      // Ordered (ephemeral) consumers are readers' cursors, not work queues. The
+      // list's own figures can be stale in a cluster: ask each consumer's leader.
+      for (const { name } of listed.filter((candidate) => candidate.config.durable_name)) {
+        const info = await jsm.consumers.info(stream, name);
+        const left = info.num_pending + info.num_ack_pending;
+        if (left > 0) busy.push(`${info.name} ${left}`);
       }
-      const audited = await countAuditEntries(databaseUrl);
-      if (audited < messages) busy.push(`audit ${messages - audited}`);
-      return busy;
-    } finally {
-      await nc.close();
     }
+    const audited = await countAuditEntries(databaseUrl);
+    if (audited < messages) busy.push(`audit ${messages - audited}`);
+    return busy;
   } catch (error) {
     return [`unreachable: ${String(error)}`];
   }
@@ -233,7 +247,8 @@ export function gatewayUrls(system: RunningSystem): string[] {
   return system.instances.filter((service) => service.name === 'gateway').map((s) => s.healthUrl);
 }
 
-function serviceUrls(system: RunningSystem): Map<string, string> {
+/** Every process of the system by a label such as `dispatcher-2`, for memory sampling. */
+export function serviceUrls(system: RunningSystem): Map<string, string> {
   const counters = new Map<string, number>();
   const urls = new Map<string, string>();
   for (const service of system.instances) {
@@ -244,8 +259,44 @@ function serviceUrls(system: RunningSystem): Map<string, string> {
   return urls;
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await sleep(50);
+/** The promise's value, or `fallback` when it takes longer than `ms`. */
+function withDeadline<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** How long the load may make no progress before the run is given up as stuck. */
+const STALL_MS = 180_000;
+
+/** Waits for the condition; fails when `progress` has not moved for STALL_MS. */
+async function until(
+  condition: () => boolean,
+  progress: () => number,
+  what: string,
+): Promise<void> {
+  let last = progress();
+  let movedAt = Date.now();
+  while (!condition()) {
+    await sleep(50);
+    if (progress() !== last) {
+      last = progress();
+      movedAt = Date.now();
+    } else if (Date.now() - movedAt > STALL_MS) {
+      throw new Error(`the load made no progress for ${seconds(STALL_MS)} waiting for ${what}`);
+    }
+  }
+}
+
+/** A progress line, written as it happens so that a long run shows where it is. */
+export function note(line: string): void {
+  process.stdout.write(`  ${line}\n`);
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -293,7 +344,7 @@ export function figuresTable(result: FaultRunResult): string {
   return [
     formatTable(columns, rows),
     `failed requests by reason: ${failures || 'none'}`,
-    `drained: ${result.busy.length === 0 ? 'yes' : `no (${result.busy.join(', ')})`}; run took ${(result.durationMs / 1000).toFixed(1)} s`,
+    `drained: ${result.busy.length === 0 ? 'yes' : `no (${result.busy.join(', ')})`}; run took ${seconds(result.durationMs)}`,
     `peak RSS: ${memory}`,
   ].join('\n');
 }
