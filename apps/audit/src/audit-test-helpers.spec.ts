@@ -11,7 +11,12 @@ import {
   type IsolationOptions,
 } from '@kera/testing';
 import type { AuditRecord } from './entry/audit-record';
-import { appendRecords } from './projection/audit-writer';
+import {
+  appendRecords,
+  openCheckpoint,
+  prepareRecord,
+  type PreparedRecord,
+} from './projection/audit-writer';
 
 /** A migrated database (and stream names) of one test file, removed by `close`. */
 export interface AuditTestDatabase {
@@ -46,9 +51,9 @@ export async function openAuditTestDatabase(
   };
 }
 
-/** A record of stream message `streamSeq`, with fields as given. */
-export function record(streamSeq: number, overrides: Partial<AuditRecord> = {}): AuditRecord {
-  return {
+/** A record of stream message `streamSeq`, with fields as given, ready to append. */
+export function record(streamSeq: number, overrides: Partial<AuditRecord> = {}): PreparedRecord {
+  return prepareRecord({
     stream: 'KERA_T_TICKETS',
     stream_seq: streamSeq,
     event_id: `event-${streamSeq}`,
@@ -60,19 +65,20 @@ export function record(streamSeq: number, overrides: Partial<AuditRecord> = {}):
     correlation_id: `c-${streamSeq}`,
     payload: { ticket_id: 'KER-1', n: streamSeq },
     ...overrides,
-  };
+  });
 }
 
 /** Appends records of their stream 1…n in batches, as the projection would. */
 export async function appendInBatches(
   client: Client,
-  records: AuditRecord[],
+  records: PreparedRecord[],
   batchSize = 500,
 ): Promise<void> {
-  let after = 0;
+  const stream = records[0]?.stream;
+  if (!stream) return;
+  let after = await openCheckpoint(client, stream);
   for (let start = 0; start < records.length; start += batchSize) {
     const batch = records.slice(start, start + batchSize);
-    const stream = batch[0]?.stream ?? '';
     after = (await appendRecords(client, { stream, after, records: batch })).checkpoint;
   }
 }

@@ -179,6 +179,12 @@ describe('toAuditRecord', () => {
 });
 
 describe('redactSecrets', () => {
+  it('returns the value itself when it holds no credential', () => {
+    const clean = { ticket_id: 'KER-1', fields: { labels: ['a'], url: 'https://example.com/x' } };
+
+    expect(redactSecrets(clean)).toBe(clean);
+  });
+
   it('blanks credential keys at any depth and passwords in URLs', () => {
     expect(
       redactSecrets({

@@ -1,5 +1,5 @@
 import { isRecord } from '@kera/contracts';
-import { REDACTED } from '@kera/domain';
+import { REDACTED, mapItems, mapMembers } from '@kera/domain';
 
 /**
  * Keys whose values are credentials: a name or its last `-`/`_` part, such
@@ -12,18 +12,19 @@ const SECRET_KEY =
 /** Keys whose values are URLs, which may carry a password in their user part. */
 const URL_KEY = /(^|_)url$/i;
 
-/** Replaces the values of credential keys at any depth and passwords inside URLs. */
+/**
+ * Replaces the values of credential keys at any depth and passwords inside
+ * URLs; returns the value itself when it holds none.
+ */
 export function redactSecrets(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redactSecrets);
+  if (Array.isArray(value)) return mapItems(value, redactSecrets);
   if (!isRecord(value)) return value;
 
-  return Object.fromEntries(
-    Object.entries(value).map(([key, item]) => {
-      if (SECRET_KEY.test(key)) return [key, REDACTED];
-      if (URL_KEY.test(key) && typeof item === 'string') return [key, withoutPassword(item)];
-      return [key, redactSecrets(item)];
-    }),
-  );
+  return mapMembers(value, (key, item) => {
+    if (SECRET_KEY.test(key)) return [key, REDACTED];
+    if (URL_KEY.test(key) && typeof item === 'string') return [key, withoutPassword(item)];
+    return [key, redactSecrets(item)];
+  });
 }
 
 function withoutPassword(text: string): string {

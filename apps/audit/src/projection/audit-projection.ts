@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { JetStreamManager, NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import { STREAMS, type Naming, type StreamKey } from '@kera/contracts';
 import type { Logger } from '@kera/config';
 import type { ProjectionMetrics } from './projection-metrics';
+import type { HeadMemory } from './audit-writer';
 import { StreamProjector, type ProjectorLimits } from './stream-projector';
 import { WriterSession } from './writer-session';
 
@@ -42,8 +43,9 @@ export class AuditProjection {
   private readonly session: WriterSession;
   private readonly projectors = new Map<StreamKey, StreamProjector>();
   private readonly leases = new Set<StreamKey>();
+  /** Forgotten with the session: another instance may write while this one reconnects. */
+  private readonly memory: HeadMemory = { head: null };
   private readonly preference: StreamKey[];
-  private jsm: JetStreamManager | null = null;
   private loop: Promise<void> | null = null;
   private stopping = false;
   private wake: (() => void) | null = null;
@@ -97,7 +99,6 @@ export class AuditProjection {
     if (!this.session.open) {
       await this.dropLeases();
       await this.session.connect();
-      this.jsm ??= await this.options.nc.jetstreamManager();
     }
     for (const key of this.leases) await this.keepRunning(key);
 
@@ -140,8 +141,9 @@ export class AuditProjection {
 
   /** Idle for a while although the stream has messages after the checkpoint. */
   private async stalled(projector: StreamProjector): Promise<boolean> {
-    if (projector.idleMs < STALL_MS || !this.jsm) return false;
-    const { state } = await this.jsm.streams.info(projector.stream);
+    if (projector.idleMs < STALL_MS) return false;
+    const jsm = await this.options.nc.jetstreamManager({ checkAPI: false });
+    const { state } = await jsm.streams.info(projector.stream);
     return state.last_seq > projector.position;
   }
 
@@ -152,6 +154,7 @@ export class AuditProjection {
       this.options.metrics?.setLeading(this.options.naming.stream(key), false);
     }
     this.leases.clear();
+    this.memory.head = null;
     await this.session.close();
   }
 
@@ -161,8 +164,9 @@ export class AuditProjection {
       const { nc, naming, logger, metrics } = this.options;
       projector = new StreamProjector({
         stream: naming.stream(key),
-        js: nc.jetstream(),
+        nc,
         session: this.session,
+        memory: this.memory,
         logger,
         limits: this.limits(),
         onWrite: (stream, result) => metrics?.recordWrite(stream, result),

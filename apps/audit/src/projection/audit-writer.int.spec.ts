@@ -6,7 +6,7 @@ import {
   type AuditTestDatabase,
 } from '../audit-test-helpers.spec';
 import { AuditVerifyService } from '../verify/audit-verify.service';
-import { CheckpointMovedError, appendRecords, readCheckpoint } from './audit-writer';
+import { CheckpointMovedError, appendRecords, openCheckpoint } from './audit-writer';
 
 jest.setTimeout(60_000);
 
@@ -33,6 +33,7 @@ describe('appendRecords', () => {
 
   it('stores a batch in stream order with its checkpoint and the new chain head', async () => {
     const stream = 'S_ORDER';
+    await openCheckpoint(client, stream);
     const result = await appendRecords(client, {
       stream,
       after: 0,
@@ -44,7 +45,7 @@ describe('appendRecords', () => {
     expect(rows[1].prev_hash).toBe(rows[0].hash);
     expect(rows[2].prev_hash).toBe(rows[1].hash);
     expect(result).toMatchObject({ written: 3, duplicates: 0, checkpoint: 3 });
-    expect(await readCheckpoint(client, stream)).toBe(3);
+    expect(await openCheckpoint(client, stream)).toBe(3);
     const head = (await client.query('SELECT seq, hash FROM audit_chain_head')).rows[0];
     expect({ seq: Number(head.seq), hash: head.hash }).toEqual(result.head);
   });
@@ -52,6 +53,7 @@ describe('appendRecords', () => {
   it('refuses a batch whose checkpoint moved meanwhile, so a replayed batch is stored once', async () => {
     const stream = 'S_REPLAY';
     const batch = [1, 2].map((seq) => record(seq, { stream, event_id: `replay-${seq}` }));
+    await openCheckpoint(client, stream);
     await appendRecords(client, { stream, after: 0, records: batch });
 
     await expect(appendRecords(client, { stream, after: 0, records: batch })).rejects.toThrow(
@@ -59,11 +61,12 @@ describe('appendRecords', () => {
     );
 
     expect(await entries(stream)).toHaveLength(2);
-    expect(await readCheckpoint(client, stream)).toBe(2);
+    expect(await openCheckpoint(client, stream)).toBe(2);
   });
 
   it('skips an event id already in the trail or earlier in the batch and still moves on', async () => {
     const stream = 'S_DUPLICATES';
+    await openCheckpoint(client, stream);
     await appendRecords(client, {
       stream,
       after: 0,
@@ -87,6 +90,7 @@ describe('appendRecords', () => {
 
   it('never records an entry earlier than the one before, whatever the writer clock says', async () => {
     const stream = 'S_CLOCK';
+    await openCheckpoint(client, stream);
     const at = (seq: number) =>
       appendRecords(client, {
         stream,

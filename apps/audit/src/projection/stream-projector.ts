@@ -1,12 +1,15 @@
-import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JsMsg } from 'nats';
+import type { JsMsg, NatsConnection } from 'nats';
 import type { Logger } from '@kera/config';
+import { toAuditRecord, unreadableRecord, type SourceMessage } from '../entry/audit-record';
 import {
-  toAuditRecord,
-  unreadableRecord,
-  type AuditRecord,
-  type SourceMessage,
-} from '../entry/audit-record';
-import { appendRecords, readCheckpoint, type AppendResult } from './audit-writer';
+  appendRecords,
+  openCheckpoint,
+  prepareRecord,
+  type AppendResult,
+  type HeadMemory,
+  type PreparedRecord,
+} from './audit-writer';
+import { StreamReader } from './stream-reader';
 import type { WriterSession } from './writer-session';
 
 export interface ProjectorLimits {
@@ -14,15 +17,17 @@ export interface ProjectorLimits {
   batchMessages: number;
   /** Most message bytes written in one transaction. */
   batchBytes: number;
-  /** Most message bytes read ahead from JetStream (at least twice the largest message). */
+  /** Message bytes one fetch from JetStream asks for (at least twice the largest message). */
   readAheadBytes: number;
 }
 
 export interface StreamProjectorOptions {
   /** Stream name, e.g. `KERA_TICKETS`. */
   stream: string;
-  js: JetStreamClient;
+  nc: NatsConnection;
   session: WriterSession;
+  /** The chain head as this instance's writes left it, shared by its projectors. */
+  memory: HeadMemory;
   logger: Logger;
   limits: ProjectorLimits;
   /** Told after every stored batch. */
@@ -30,16 +35,22 @@ export interface StreamProjectorOptions {
 }
 
 const MAX_RETRY_DELAY_MS = 30_000;
+const FIRST_FETCH = 100;
+const MAX_FETCH = 1000;
+const FETCH_EXPIRES_MS = 5000;
+/** Message size assumed at least, so that tiny messages do not make a fetch huge. */
+const MIN_MESSAGE_BYTES = 1024;
 
 /**
  * Projects one stream while this instance holds its lease: reads the stream
- * in order from the checkpoint stored with the trail (an ordered consumer:
- * no acknowledgements, nothing kept on the server) and writes it in
- * batches, each with its checkpoint. A restart, a takeover by another
+ * in order from the checkpoint stored with the trail (see StreamReader) and
+ * writes it in batches, each with its checkpoint. A restart, a takeover by another
  * instance or a failed write all resume from the stored checkpoint.
  */
 export class StreamProjector {
-  private messages: ConsumerMessages | null = null;
+  private reader: StreamReader | null = null;
+  /** The batch being written, if any: one is written while the next is gathered. */
+  private writing: Promise<void> = Promise.resolve();
   private task: Promise<void> | null = null;
   private stopping = false;
   private checkpoint = 0;
@@ -83,82 +94,95 @@ export class StreamProjector {
       .catch((error: unknown) => this.failed(error))
       .finally(() => {
         this.task = null;
-        this.messages = null;
+        this.reader = null;
       });
   }
 
   /** Stops reading; a batch being written is finished, one being gathered is dropped. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.messages?.stop();
+    this.reader?.stop();
     await this.task;
   }
 
   private async project(): Promise<void> {
-    const { stream, js, session, limits } = this.options;
-    this.checkpoint = await session.run((client) => readCheckpoint(client, stream));
-    const consumer = await js.consumers.get(stream, {
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: this.checkpoint + 1,
-    });
-    // Bounded by bytes, not messages: memory stays the same for small and large messages.
-    const messages = await consumer.consume({ max_bytes: limits.readAheadBytes });
-    this.messages = messages;
-    if (this.stopping) messages.stop();
+    const { stream, nc, session, limits } = this.options;
+    this.checkpoint = await session.run((client) => openCheckpoint(client, stream));
+    const jsm = await nc.jetstreamManager({ checkAPI: false });
+    const reader = await StreamReader.open(nc.jetstream(), jsm, stream, this.checkpoint + 1);
+    this.reader = reader;
+    this.writing = Promise.resolve();
+    if (this.stopping) reader.stop();
 
-    await this.readBatches(messages);
-    if (!this.stopping) throw new Error('the stream reader ended');
+    try {
+      const batch = new Batch(limits);
+      let want = FIRST_FETCH;
+      while (!this.stopping) {
+        const largest = await this.readFetch(reader, want, batch);
+        // As many as fit the read-ahead budget at the largest size seen lately.
+        want = Math.max(1, Math.min(MAX_FETCH, Math.floor(limits.readAheadBytes / largest)));
+      }
+    } finally {
+      await reader.close();
+      await this.writing;
+    }
   }
 
-  private async readBatches(messages: ConsumerMessages): Promise<void> {
-    const { batchMessages, batchBytes } = this.options.limits;
-    let batch: SourceMessage[] = [];
-    let bytes = 0;
-    for await (const msg of messages) {
+  /**
+   * Reads one fetch into the batch, each message prepared as it comes, and
+   * writes the batch when it is full or when nothing else is waiting, in the
+   * stream or here: big batches while catching up, no waiting when live.
+   * Returns the largest message size seen.
+   */
+  private async readFetch(reader: StreamReader, want: number, batch: Batch): Promise<number> {
+    let largest = MIN_MESSAGE_BYTES;
+    for await (const msg of reader.fetch(want, FETCH_EXPIRES_MS)) {
       this.lastProgressAt = Date.now();
-      const newest = batch[batch.length - 1]?.seq ?? this.checkpoint;
-      // An ordered consumer that recreated itself may hand a message over again.
-      if (msg.seq > newest) {
-        batch.push(this.toSource(msg));
-        bytes += msg.data.length;
-      }
-      // Full, or nothing else is waiting: big batches while catching up, no added latency when live.
-      const flush = batch.length >= batchMessages || bytes >= batchBytes;
-      if (batch.length > 0 && (flush || messages.getPending() <= 1)) {
-        await this.write(batch);
-        batch = [];
-        bytes = 0;
-      }
+      largest = Math.max(largest, msg.data.length);
+      const message = this.toSource(msg);
+      batch.add(message, prepareRecord(toAuditRecord(message)));
+      const idle = msg.info.pending === 0 && reader.buffered === 0;
+      if (batch.full || idle) await this.flush(batch);
     }
+    return largest;
   }
 
-  private async write(batch: SourceMessage[]): Promise<void> {
+  /** Starts writing the batch once the previous write is done (whose failure surfaces here). */
+  private async flush(batch: Batch): Promise<void> {
+    await this.writing;
+    this.writing = this.write(batch.take());
+  }
+
+  private async write(items: BatchItem[]): Promise<void> {
     try {
-      await this.append(batch.map(toAuditRecord));
+      await this.append(items.map((item) => item.record));
     } catch (error) {
-      if (!isDataError(error) || batch.length === 1) throw error;
+      if (!isDataError(error) || items.length === 1) throw error;
       // One message Postgres refuses must not block the stream: find it.
-      for (const message of batch) await this.writeOne(message);
+      for (const item of items) await this.writeOne(item);
     }
   }
 
-  private async writeOne(message: SourceMessage): Promise<void> {
+  private async writeOne(item: BatchItem): Promise<void> {
     try {
-      await this.append([toAuditRecord(message)]);
+      await this.append([item.record]);
     } catch (error) {
       if (!isDataError(error)) throw error;
+      const { stream, seq } = item.message;
       this.options.logger.error(
-        { err: error, stream: message.stream, seq: message.seq },
+        { err: error, stream, seq },
         'audit: Postgres refused an entry; it is kept as an unreadable raw message instead',
       );
-      await this.append([unreadableRecord(message)]);
+      await this.append([prepareRecord(unreadableRecord(item.message))]);
     }
   }
 
-  private async append(records: AuditRecord[]): Promise<void> {
-    const { stream, session, onWrite } = this.options;
+  private async append(records: PreparedRecord[]): Promise<void> {
+    const { stream, session, memory, onWrite } = this.options;
     const after = this.checkpoint;
-    const result = await session.run((client) => appendRecords(client, { stream, after, records }));
+    const result = await session.run((client) =>
+      appendRecords(client, { stream, after, records }, memory),
+    );
     this.checkpoint = result.checkpoint;
     this.lastProgressAt = Date.now();
     this.failures = 0;
@@ -193,4 +217,35 @@ export class StreamProjector {
 function isDataError(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('54'));
+}
+
+/** A message of a batch and the record it becomes. */
+interface BatchItem {
+  message: SourceMessage;
+  record: PreparedRecord;
+}
+
+/** Messages gathered for one transaction, within the batch limits. */
+class Batch {
+  private items: BatchItem[] = [];
+  private bytes = 0;
+
+  constructor(private readonly limits: ProjectorLimits) {}
+
+  get full(): boolean {
+    return this.items.length >= this.limits.batchMessages || this.bytes >= this.limits.batchBytes;
+  }
+
+  add(message: SourceMessage, record: PreparedRecord): void {
+    this.items.push({ message, record });
+    this.bytes += message.data.length;
+  }
+
+  /** The items gathered; the batch starts over empty. */
+  take(): BatchItem[] {
+    const taken = this.items;
+    this.items = [];
+    this.bytes = 0;
+    return taken;
+  }
 }

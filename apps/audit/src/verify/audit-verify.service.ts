@@ -20,14 +20,14 @@ export interface VerifyResult {
 }
 
 /** Entries per read, and bytes of payload per read: memory stays bounded for any trail. */
-const CHUNK_ROWS = 2000;
-const CHUNK_BYTES = 16 * 1024 * 1024;
+const CHUNK_ROWS = 1000;
+const CHUNK_BYTES = 8 * 1024 * 1024;
 
 /**
  * Checks the whole trail: every entry from the first one kept (the
  * genesis, or an archive anchor) up to the chain head recorded with the
- * last write, read in keyset chunks of bounded size, each recomputed and
- * linked to the one before. Short chunks rather than one long cursor keep
+ * last write, read in keyset chunks of bounded size (two at a time), each
+ * recomputed and linked to the one before. Short chunks rather than one long cursor keep
  * no transaction open for the minutes a large trail takes.
  */
 @Injectable()
@@ -47,20 +47,26 @@ export class AuditVerifyService {
     return result;
   }
 
+  /**
+   * Reads chunk after chunk up to `through`; the next chunk is asked for
+   * before the current one is checked, so Postgres and the hashing overlap.
+   */
   private async walk(check: ChainCheck, through: number): Promise<ChainBreak | null> {
     const sql = boundedEntriesSql('seq > $3 AND seq <= $4');
-    let after = check.last.seq;
-    while (after < through) {
-      const rows: EntryRow[] = await this.db.query(sql, [CHUNK_ROWS, CHUNK_BYTES, after, through]);
-      if (rows.length === 0) return null;
-      for (const row of rows) {
-        const entry = storedEntry(row);
-        const bad = check.next(entry, canonicalJson(entry.payload));
-        if (bad) return bad;
+    const read = (after: number): Promise<EntryRow[]> =>
+      after < through ? this.db.query(sql, [CHUNK_ROWS, CHUNK_BYTES, after, through]) : done();
+    let pending = read(check.last.seq);
+    for (;;) {
+      const rows = await pending;
+      const last = rows[rows.length - 1];
+      if (!last) return null;
+      pending = read(Number(last.seq));
+      const bad = checkChunk(check, rows);
+      if (bad) {
+        await pending.catch(() => undefined);
+        return bad;
       }
-      after = check.last.seq;
     }
-    return null;
   }
 
   private async chainHead(): Promise<ChainPosition> {
@@ -102,4 +108,17 @@ export class AuditVerifyService {
       head: GENESIS,
     };
   }
+}
+
+function checkChunk(check: ChainCheck, rows: EntryRow[]): ChainBreak | null {
+  for (const row of rows) {
+    const entry = storedEntry(row);
+    const bad = check.next(entry, canonicalJson(entry.payload));
+    if (bad) return bad;
+  }
+  return null;
+}
+
+function done(): Promise<EntryRow[]> {
+  return Promise.resolve([]);
 }

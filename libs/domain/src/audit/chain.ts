@@ -42,33 +42,56 @@ export const GENESIS: ChainPosition = { seq: 0, hash: GENESIS_HASH };
  * doubles, which is stable across a jsonb round trip.
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i += 1) out += (i > 0 ? ',' : '') + canonicalJson(value[i]);
+    return `${out}]`;
+  }
 
   const record = value as Record<string, unknown>;
-  const members = Object.keys(record)
-    .sort()
-    .filter((key) => record[key] !== undefined)
-    .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`);
-  return `{${members.join(',')}}`;
+  let out = '{';
+  for (const key of Object.keys(record).sort()) {
+    const item = record[key];
+    if (item === undefined) continue;
+    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(key)}:${canonicalJson(item)}`;
+  }
+  return `${out}}`;
 }
 
+/** The fields of an entry besides its payload, in the order its hash takes them. */
+const HASHED_FIELDS = [
+  'seq',
+  'recorded_at',
+  'stream',
+  'stream_seq',
+  'event_id',
+  'type',
+  'time',
+  'ticket_id',
+  'integration_id',
+  'actor',
+  'correlation_id',
+] as const satisfies readonly (keyof AuditContent)[];
+
+// Fails to compile when AuditContent gains a field the hash does not take.
+const _everyFieldHashed: [
+  Exclude<keyof AuditContent, (typeof HASHED_FIELDS)[number] | 'payload'>,
+] extends [never]
+  ? true
+  : never = true;
+
 /**
- * The entry's hash: sha256 over the previous entry's hash, the entry's
- * fields and its payload, each field set in canonical JSON. `payloadJson`
- * may be passed when the caller already has `canonicalJson(payload)`.
+ * The entry's hash: sha256 (hex) over the previous entry's hash, a newline,
+ * the JSON array of the entry's fields in HASHED_FIELDS order, a newline
+ * and the canonical JSON of its payload. `payloadJson` may be passed when
+ * the caller already has `canonicalJson(content.payload)`.
  */
 export function chainHash(
   prevHash: string,
   content: AuditContent,
   payloadJson: string = canonicalJson(content.payload),
 ): string {
-  const { payload: _payload, ...fields } = content;
-  return createHash('sha256')
-    .update(prevHash)
-    .update('\n')
-    .update(canonicalJson(fields))
-    .update('\n')
-    .update(payloadJson)
-    .digest('hex');
+  const fields = JSON.stringify(HASHED_FIELDS.map((field) => content[field]));
+  return createHash('sha256').update(`${prevHash}\n${fields}\n`).update(payloadJson).digest('hex');
 }

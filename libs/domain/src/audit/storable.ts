@@ -8,6 +8,8 @@ const NUL = String.fromCharCode(0);
 // A high surrogate not followed by a low one, or a low one not preceded by a high one.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 const REPLACEMENT = '\ufffd';
+/** Any surrogate; text with none (and no NUL) is returned as it is, the common case. */
+const SURROGATE = /[\ud800-\udfff]/;
 
 /** Deepest nesting kept in a payload; Postgres' jsonb parser has a stack limit too. */
 export const MAX_JSON_DEPTH = 64;
@@ -26,6 +28,7 @@ export class UnstorableValueError extends Error {
  * UTF-8 for `text`) become U+FFFD.
  */
 export function storableText(value: string): string {
+  if (!value.includes(NUL) && !SURROGATE.test(value)) return value;
   return value.replaceAll(NUL, REPLACEMENT).replace(LONE_SURROGATE, REPLACEMENT);
 }
 
@@ -43,7 +46,8 @@ export function indexableText(value: string, maxLength: number): string {
 
 /**
  * A JSON value (as JSON.parse returns) that jsonb stores and gives back
- * unchanged: every string and key made storable. Throws
+ * unchanged: every string and key made storable. The value itself is
+ * returned when nothing needed a change, the common case. Throws
  * UnstorableValueError when it nests deeper than MAX_JSON_DEPTH.
  */
 export function storableJson(value: unknown, depth = 0): unknown {
@@ -52,11 +56,44 @@ export function storableJson(value: unknown, depth = 0): unknown {
   if (depth >= MAX_JSON_DEPTH) {
     throw new UnstorableValueError(`nested deeper than ${MAX_JSON_DEPTH} levels`);
   }
-  if (Array.isArray(value)) return value.map((item) => storableJson(item, depth + 1));
-  // fromEntries defines own properties, so a key such as "__proto__" is kept as data.
-  return Object.fromEntries(
-    Object.entries(value).map(([key, item]) => [storableText(key), storableJson(item, depth + 1)]),
-  );
+  if (Array.isArray(value)) return mapItems(value, (item) => storableJson(item, depth + 1));
+  return mapMembers(value as Record<string, unknown>, (key, item) => [
+    storableText(key),
+    storableJson(item, depth + 1),
+  ]);
+}
+
+/** The array with each item mapped; the array itself when no item changes. */
+export function mapItems(array: readonly unknown[], map: (item: unknown) => unknown): unknown[] {
+  let copy: unknown[] | null = null;
+  for (let i = 0; i < array.length; i += 1) {
+    const item = map(array[i]);
+    if (item !== array[i]) copy ??= array.slice();
+    if (copy) copy[i] = item;
+  }
+  return copy ?? (array as unknown[]);
+}
+
+/**
+ * The object with each member's name and value mapped; the object itself
+ * when none changes. Members are defined as data, so a "__proto__" name
+ * stays a name.
+ */
+export function mapMembers(
+  record: Record<string, unknown>,
+  map: (key: string, value: unknown) => [string, unknown],
+): Record<string, unknown> {
+  const keys = Object.keys(record);
+  let members: [string, unknown][] | null = null;
+  for (let i = 0; i < keys.length; i += 1) {
+    const key = keys[i] as string;
+    const [name, value] = map(key, record[key]);
+    if (!members && (name !== key || value !== record[key])) {
+      members = keys.slice(0, i).map((kept) => [kept, record[kept]]);
+    }
+    members?.push([name, value]);
+  }
+  return members ? Object.fromEntries(members) : record;
 }
 
 /**

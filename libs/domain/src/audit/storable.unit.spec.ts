@@ -34,6 +34,12 @@ describe('storableJson', () => {
     });
   });
 
+  it('returns the value itself when nothing in it needs a change', () => {
+    const clean = { a: [1, 'two', { b: null }], c: 'é \ud83d\ude80' };
+
+    expect(storableJson(clean)).toBe(clean);
+  });
+
   it('keeps a "__proto__" key as data', () => {
     const value = storableJson(JSON.parse('{"__proto__": {"polluted": true}, "a": 1}'));
 
