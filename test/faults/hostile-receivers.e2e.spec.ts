@@ -18,7 +18,8 @@ interface Recorded {
   status: string;
   error_class: string | null;
   status_code: number | null;
-  response_bytes: number;
+  /** Characters kept of the response (bytes that are not UTF-8 become U+FFFD). */
+  response_chars: number;
 }
 
 describe('hostile receivers against the real dispatcher', () => {
@@ -73,14 +74,14 @@ describe('hostile receivers against the real dispatcher', () => {
       `Hostile receivers: ${targets.length} targets × ${ROUNDS} transitions`,
       [
         formatTable(
-          ['target', 'expected', 'recorded', 'excerpt bytes'],
+          ['target', 'expected', 'recorded', 'excerpt chars'],
           targets.map((target, index) => {
             const rows = recorded.filter((row) => row.action_index === index);
             return [
               target.name,
               `${target.expect.status} ${target.expect.errorClass ?? ''}`.trim(),
               summarize(rows.map((row) => `${row.status} ${row.error_class ?? ''}`.trim())),
-              Math.max(0, ...rows.map((row) => row.response_bytes)),
+              Math.max(0, ...rows.map((row) => row.response_chars)),
             ];
           }),
         ),
@@ -94,7 +95,7 @@ describe('hostile receivers against the real dispatcher', () => {
     expect(recorded).toHaveLength(targets.length * ROUNDS);
     expect(wrong).toEqual([]);
     expect(receivers.followedRedirects()).toBe(0);
-    expect(Math.max(...recorded.map((row) => row.response_bytes))).toBeLessThanOrEqual(4096);
+    expect(Math.max(...recorded.map((row) => row.response_chars))).toBeLessThanOrEqual(4096);
     expect(exited.map((service) => service.name)).toEqual([]);
     for (const [label, bytes] of memory.peakBytes) {
       expect({ label, underLimit: bytes < RSS_LIMIT_BYTES }).toEqual({ label, underLimit: true });
@@ -153,7 +154,7 @@ async function readDeliveries(databaseUrl: string, eventIds: string[]): Promise<
   try {
     const { rows } = await client.query<Recorded>(
       `SELECT action_index, status, error_class, status_code,
-              octet_length(response_excerpt) AS response_bytes
+              char_length(response_excerpt) AS response_chars
          FROM deliveries WHERE event_id = ANY($1) ORDER BY event_id, action_index`,
       [eventIds],
     );

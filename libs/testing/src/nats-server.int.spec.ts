@@ -1,5 +1,6 @@
 import { connect, RetentionPolicy, StorageType } from 'nats';
 import { NatsCluster, NatsServer } from './nats-server';
+import { eventually } from './system';
 
 jest.setTimeout(90_000);
 
@@ -49,7 +50,12 @@ describe('NatsCluster', () => {
       await nc.jetstream().publish('r3.before', 'a');
 
       await cluster.servers[0]?.kill();
-      await nc.jetstream().publish('r3.after', 'b', { timeout: 10_000 });
+      // The survivors may first have to elect a new stream leader.
+      await eventually(
+        () => nc.jetstream().publish('r3.after', 'b', { msgID: 'after', timeout: 5000 }),
+        60_000,
+        'a publish accepted by the two remaining nodes',
+      );
 
       const info = await jsm.streams.info('R3');
       expect(info.config.num_replicas).toBe(3);

@@ -182,7 +182,9 @@ export async function startHostileReceivers(): Promise<HostileReceivers> {
     {
       name: 'status 599',
       url: await tcp((socket) =>
-        socket.once('data', () => socket.end('HTTP/1.1 599 Odd\r\nContent-Length: 0\r\n\r\n')),
+        socket.once('data', () =>
+          socket.end('HTTP/1.1 599 Odd\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'),
+        ),
       ),
       expect: FAILED('http_status'),
     },
@@ -191,7 +193,7 @@ export async function startHostileReceivers(): Promise<HostileReceivers> {
       url: await tcp((socket) =>
         socket.once('data', () =>
           socket.end(
-            'HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
+            'HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok',
           ),
         ),
       ),
