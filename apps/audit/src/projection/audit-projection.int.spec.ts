@@ -142,6 +142,36 @@ describe('AuditProjection on real NATS and Postgres', () => {
     expect(await verify()).toMatchObject({ ok: true });
   });
 
+  it('stores every event once when Postgres ends the writer session mid catch-up', async () => {
+    const published = await publishEvents(nc, naming(), 'INBOUND', 3_000);
+    start('session-killed', ['INBOUND']);
+    await eventually(
+      async () => {
+        const rows: { last_seq: string }[] = await database.db.query(
+          'SELECT last_seq FROM audit_checkpoints WHERE stream = $1',
+          [stream('INBOUND')],
+        );
+        return Number(rows[0]?.last_seq ?? 0) > 0 ? true : undefined;
+      },
+      30_000,
+      'catching up under way',
+    );
+
+    const killed: unknown[] = await database.db.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE datname = current_database() AND application_name LIKE 'kera-audit-writer-%'`,
+    );
+    expect(killed).toHaveLength(1);
+
+    await projectedThrough(database.db, stream('INBOUND'), published.lastSeq);
+    const ids: { event_id: string }[] = await database.db.query(
+      'SELECT event_id FROM audit_entries WHERE stream = $1 ORDER BY seq',
+      [stream('INBOUND')],
+    );
+    expect(ids.map((row) => row.event_id)).toEqual(published.ids);
+    expect(await verify()).toMatchObject({ ok: true });
+  });
+
   it('shares the streams between two instances, each written by one of them in order', async () => {
     const a = start('share-a');
     const b = start('share-b');

@@ -51,6 +51,8 @@ export class StreamProjector {
   private reader: StreamReader | null = null;
   /** The batch being written, if any: one is written while the next is gathered. */
   private writing: Promise<void> = Promise.resolve();
+  /** Why the last write failed; reading stops and starts again from the checkpoint. */
+  private writeFailure: { error: unknown } | null = null;
   private task: Promise<void> | null = null;
   private stopping = false;
   private checkpoint = 0;
@@ -112,20 +114,27 @@ export class StreamProjector {
     const reader = await StreamReader.open(nc.jetstream(), jsm, stream, this.checkpoint + 1);
     this.reader = reader;
     this.writing = Promise.resolve();
+    this.writeFailure = null;
     if (this.stopping) reader.stop();
 
     try {
       const batch = new Batch(limits);
       let want = FIRST_FETCH;
-      while (!this.stopping) {
+      while (!this.stopping && !this.writeFailure) {
         const largest = await this.readFetch(reader, want, batch);
         // As many as fit the read-ahead budget at the largest size seen lately.
         want = Math.max(1, Math.min(MAX_FETCH, Math.floor(limits.readAheadBytes / largest)));
       }
+      await this.writing;
+      this.throwIfWriteFailed();
     } finally {
       await reader.close();
       await this.writing;
     }
+  }
+
+  private throwIfWriteFailed(): void {
+    if (this.writeFailure) throw this.writeFailure.error;
   }
 
   /**
@@ -147,10 +156,18 @@ export class StreamProjector {
     return largest;
   }
 
-  /** Starts writing the batch once the previous write is done (whose failure surfaces here). */
+  /**
+   * Starts writing the batch once the previous write is done. A failed write
+   * ends the fetch under way, so that reading starts again from the
+   * checkpoint at once rather than when the next message comes.
+   */
   private async flush(batch: Batch): Promise<void> {
     await this.writing;
-    this.writing = this.write(batch.take());
+    if (this.writeFailure) return;
+    this.writing = this.write(batch.take()).catch((error: unknown) => {
+      this.writeFailure = { error };
+      this.reader?.stop();
+    });
   }
 
   private async write(items: BatchItem[]): Promise<void> {
