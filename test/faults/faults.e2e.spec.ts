@@ -91,7 +91,9 @@ function expectNothingLost(result: FaultRunResult): void {
     auditDuplicated: 0,
     actionsWithoutAttempt: 0,
     lost: 0,
+    inboundWithoutOneEvent: 0,
   });
+  expect(total?.inboundAccepted).toBe(total?.inboundSent);
 }
 
 describe(`fault suite: ${FAULT_SCALE} transitions with send_webhook actions`, () => {
@@ -111,7 +113,7 @@ describe(`fault suite: ${FAULT_SCALE} transitions with send_webhook actions`, ()
     let system: RunningSystem | undefined;
     try {
       system = await startSystem({ natsUrl: nats.url, postgresUrl: postgres.url });
-      const tickets = await prepareProject(system, receiver, TICKETS);
+      const prepared = await prepareProject(system, receiver, TICKETS);
       const faults = [
         ...SERVICE_NAMES.map((name) => serviceKill(system as RunningSystem, name)),
         natsRestart(system, nats),
@@ -121,7 +123,7 @@ describe(`fault suite: ${FAULT_SCALE} transitions with send_webhook actions`, ()
       const result = await runWithFaults({
         system,
         receiver,
-        tickets,
+        prepared,
         faults,
         target: FAULT_SCALE,
         drainTimeoutMs: DRAIN_TIMEOUT_MS,
@@ -144,12 +146,12 @@ describe(`fault suite: ${FAULT_SCALE} transitions with send_webhook actions`, ()
         natsUrl: cluster.url,
         extraEnv: { KERA_STREAM_REPLICAS: '3' },
       });
-      const tickets = await prepareProject(system, receiver, TICKETS);
+      const prepared = await prepareProject(system, receiver, TICKETS);
 
       const result = await runWithFaults({
         system,
         receiver,
-        tickets,
+        prepared,
         faults: [clusterNodeLoss(system, cluster)],
         target: FAULT_SCALE,
         drainTimeoutMs: DRAIN_TIMEOUT_MS,

@@ -122,7 +122,7 @@ describe('reconnection: NATS or Postgres away for a while', () => {
     let system: RunningSystem | undefined;
     try {
       system = await startSystem({ natsUrl: nats.url });
-      const [ticket] = await prepareProject(system, receiver, 1);
+      const ticket = (await prepareProject(system, receiver, 1)).tickets[0];
 
       await nats.kill();
       const observation = await observeOutage(system, ticket as string, () => nats.start());
@@ -143,7 +143,7 @@ describe('reconnection: NATS or Postgres away for a while', () => {
     let system: RunningSystem | undefined;
     try {
       system = await startSystem({ postgresUrl: postgres.url });
-      const [ticket] = await prepareProject(system, receiver, 1);
+      const ticket = (await prepareProject(system, receiver, 1)).tickets[0];
       const auditedBefore = await countAuditEntries(system.environment.databaseUrl);
 
       await postgres.stop();

@@ -68,12 +68,12 @@ describe('several instances of each service', () => {
 
   it('shares the work among the instances and does nothing twice', async () => {
     const running = system as RunningSystem;
-    const tickets = await prepareProject(running, receiver, TICKETS);
+    const prepared = await prepareProject(running, receiver, TICKETS);
 
     const result = await runWithFaults({
       system: running,
       receiver,
-      tickets,
+      prepared,
       faults: [],
       target: FAULT_SCALE,
       drainTimeoutMs: 120_000,
@@ -138,6 +138,7 @@ describe('several instances of each service', () => {
       actionsWithoutAttempt: 0,
       lost: 0,
       duplicates: 0,
+      inboundWithoutOneEvent: 0,
     });
     // Shared: every process did part of the work of its service.
     for (const counts of [perGateway, perWorkflow, perDispatcher]) {

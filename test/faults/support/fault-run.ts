@@ -1,11 +1,14 @@
 import { connect, type NatsConnection } from 'nats';
 import { STREAMS } from '@kera/contracts';
 import { MemorySampler, type Receiver, type RunningSystem } from '@kera/testing';
+import type { InboundTarget } from '../hostile/senders';
+import { InboundLoad, type InboundDelivery } from './inbound-load';
 import {
   countAuditEntries,
   readDatabase,
   receiptsOf,
   tally,
+  type Evidence,
   type Figures,
   type Phase,
 } from './ledger';
@@ -13,12 +16,15 @@ import { readAllEvents } from './stream-reader';
 import { formatTable } from './table';
 import { TransitionLoad, type TransitionAttempt } from './transition-load';
 
-/** Transitions per run: KERA_FAULT_SCALE (10,000 for `npm run test:faults`, 500 in `npm test`). */
+/** Transitions per run: KERA_FAULT_SCALE (`npm run test:faults` sets 10,000; 500 when unset). */
 export const FAULT_SCALE = Number(process.env.KERA_FAULT_SCALE ?? 500);
 
 export const PROJECT = 'FLT';
 const STATES = ['open', 'review'] as const;
 const ACTIONS_TO: Record<string, number> = { review: 2, open: 1 };
+/** One inbound webhook is sent for this many transitions. */
+const INBOUND_EVERY = 5;
+const INBOUND_SENDERS = 4;
 
 /** A fault injected once at a random moment of its phase; resolves when the system is back. */
 export interface Fault {
@@ -26,12 +32,21 @@ export interface Fault {
   inject(): Promise<void>;
 }
 
-/** Puts a two-state workflow whose transitions POST to the receiver (2 actions one way, 1 back). */
+/** What a run works on: tickets to move and a GitHub integration to send webhooks to. */
+export interface Prepared {
+  tickets: string[];
+  inbound: InboundTarget;
+}
+
+/**
+ * Puts a two-state workflow whose transitions POST to the receiver (2 actions
+ * one way, 1 back), opens the tickets and creates a GitHub integration.
+ */
 export async function prepareProject(
   system: RunningSystem,
   receiver: Receiver,
   ticketCount: number,
-): Promise<string[]> {
+): Promise<Prepared> {
   const yaml = [
     `states: [${STATES.join(', ')}]`,
     `initial: ${STATES[0]}`,
@@ -68,11 +83,23 @@ export async function prepareProject(
     if (created.status !== 201) throw new Error(`ticket create answered ${created.status}`);
     tickets.push(((await created.json()) as { id: string }).id);
   }
-  return tickets;
+  return { tickets, inbound: await createGithubIntegration(system) };
+}
+
+async function createGithubIntegration(system: RunningSystem): Promise<InboundTarget> {
+  const response = await system.api('/api/integrations', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ provider: 'github', name: 'acme/api', project: PROJECT }),
+  });
+  if (response.status !== 201) throw new Error(`integration create answered ${response.status}`);
+  const created = (await response.json()) as { url: string; secret: string };
+  return { provider: 'github', path: created.url, secret: created.secret };
 }
 
 export interface FaultRunResult {
   phases: Phase[];
+  inbound: InboundDelivery[];
   attempts: TransitionAttempt[];
   /** What was still busy when the drain deadline passed (empty when everything drained). */
   busy: string[];
@@ -84,7 +111,7 @@ export interface FaultRunResult {
 export interface FaultRunOptions {
   system: RunningSystem;
   receiver: Receiver;
-  tickets: readonly string[];
+  prepared: Prepared;
   faults: readonly Fault[];
   /** Accepted transitions over the whole run. */
   target: number;
@@ -107,7 +134,7 @@ export async function runWithFaults(options: FaultRunOptions): Promise<FaultRunR
   const load = new TransitionLoad({
     gateways: () => gatewayUrls(system),
     adminToken: system.environment.adminToken,
-    tickets: options.tickets,
+    tickets: options.prepared.tickets,
     states: STATES,
     target,
     phase: () => current,
@@ -116,7 +143,16 @@ export async function runWithFaults(options: FaultRunOptions): Promise<FaultRunR
   const memory = new MemorySampler(() => serviceUrls(system));
   memory.start();
 
-  const running = load.run();
+  // Inbound webhooks keep pace with the transitions: one for every INBOUND_EVERY.
+  const inbound = new InboundLoad({
+    gateways: () => gatewayUrls(system),
+    target: options.prepared.inbound,
+    total: Math.ceil(target / INBOUND_EVERY),
+    allowed: () => Math.ceil(load.accepted / INBOUND_EVERY) + INBOUND_SENDERS,
+    phase: () => current,
+    concurrency: INBOUND_SENDERS,
+  });
+  const running = Promise.all([load.run(), inbound.run()]);
   // Each phase gets its share of the transitions with its fault somewhere
   // inside; the next phase opens once the share is done and the system is back.
   const progress = () => load.accepted;
@@ -139,9 +175,13 @@ export async function runWithFaults(options: FaultRunOptions): Promise<FaultRunR
   const busy = await waitForDrain(system, options.drainTimeoutMs);
   await memory.stop();
   note(busy.length === 0 ? 'drained; reading streams, Postgres and the receiver' : 'not drained');
-  const figures = await collectFigures(system, options.receiver, load.attempts, phases);
+  const figures = await collectFigures(system, options.receiver, phases, {
+    attempts: load.attempts,
+    inbound: inbound.deliveries,
+  });
   return {
     phases,
+    inbound: inbound.deliveries,
     attempts: load.attempts,
     busy,
     figures,
@@ -153,15 +193,15 @@ export async function runWithFaults(options: FaultRunOptions): Promise<FaultRunR
 async function collectFigures(
   system: RunningSystem,
   receiver: Receiver,
-  attempts: readonly TransitionAttempt[],
   phases: readonly Phase[],
+  sent: Pick<Evidence, 'attempts' | 'inbound'>,
 ): Promise<Figures[]> {
   const { natsUrl, databaseUrl, naming } = system.environment;
   const events = await readAllEvents(natsUrl, naming);
   const database = await readDatabase(databaseUrl);
   return tally(
     {
-      attempts,
+      ...sent,
       events,
       ...database,
       receipts: receiptsOf(receiver),
@@ -320,6 +360,10 @@ export function figuresTable(result: FaultRunResult): string {
     'no attempt',
     'lost',
     'duplicates',
+    'inbound',
+    'inb. 2xx',
+    'resent',
+    'inb.≠1 event',
   ];
   const rows = result.figures.map((f) => [
     f.phase,
@@ -336,6 +380,10 @@ export function figuresTable(result: FaultRunResult): string {
     f.actionsWithoutAttempt,
     f.lost,
     f.duplicates,
+    f.inboundSent,
+    f.inboundAccepted,
+    f.inboundResent,
+    f.inboundWithoutOneEvent,
   ]);
   const failures = countReasons(result.attempts);
   const memory = [...result.peakRssBytes]

@@ -1,9 +1,11 @@
 import { Client } from 'pg';
 import type { Receiver } from '@kera/testing';
+import type { InboundDelivery } from './inbound-load';
 import type { StoredEvent } from './stream-reader';
 import type { TransitionAttempt } from './transition-load';
 
 const TRANSITIONED = 'kera.ticket.transitioned';
+const INBOUND_RECEIVED = 'kera.inbound.received';
 
 /** A stretch of a run, named after the fault injected in it. */
 export interface Phase {
@@ -14,6 +16,8 @@ export interface Phase {
 /** What the stores and the receiver hold after a run. */
 export interface Evidence {
   attempts: readonly TransitionAttempt[];
+  /** Inbound webhook deliveries sent alongside the transitions. */
+  inbound: readonly InboundDelivery[];
   /** Every message of every stream. */
   events: readonly StoredEvent[];
   /** event_id of every audit entry (one row each). */
@@ -48,6 +52,13 @@ export interface Figures {
   lost: number;
   /** Receipts beyond the first of a delivery id (at-least-once). */
   duplicates: number;
+  /** Inbound webhook deliveries sent, and those the gateway answered 202/200. */
+  inboundSent: number;
+  inboundAccepted: number;
+  /** Requests beyond the first (a sender resending after no answer or a 5xx). */
+  inboundResent: number;
+  /** Accepted inbound deliveries not stored exactly once in INBOUND: must be 0. */
+  inboundWithoutOneEvent: number;
 }
 
 /** Splits the evidence by phase (events by their time, requests by when they were sent). */
@@ -58,7 +69,7 @@ export function tally(evidence: Evidence, phases: readonly Phase[]): Figures[] {
       phase.name,
       evidence,
       (event) => phaseOf(event.time) === phase.name,
-      (attempt) => attempt.phase === phase.name,
+      (name) => name === phase.name,
     ),
   );
   rows.push(
@@ -76,9 +87,11 @@ function figuresOf(
   name: string,
   evidence: Evidence,
   inPhase: (event: StoredEvent) => boolean,
-  attemptInPhase: (attempt: TransitionAttempt) => boolean,
+  inPhaseByName: (phase: string) => boolean,
 ): Figures {
+  const attemptInPhase = (attempt: TransitionAttempt) => inPhaseByName(attempt.phase);
   const attempts = evidence.attempts.filter(attemptInPhase);
+  const inbound = evidence.inbound.filter((delivery) => inPhaseByName(delivery.phase));
   const accepted = attempts.filter((attempt) => attempt.outcome === 'accepted');
   const acceptedIds = new Set(evidence.attempts.map((attempt) => attempt.eventId ?? ''));
   const ticketEventCount = countBy(
@@ -98,6 +111,11 @@ function figuresOf(
     evidence.deliveries.map((row) => [`${row.event_id}:${row.action_index}`, row.delivery_id]),
   );
   const received = countBy(evidence.receipts, (id) => id);
+  const storedInbound = countBy(
+    evidence.events.filter((event) => event.type === INBOUND_RECEIVED),
+    (event) => String(event.data.delivery_id),
+  );
+  const acceptedInbound = inbound.filter((delivery) => delivery.accepted);
   const phaseDeliveryIds = actions.map(({ eventId, index }) => recorded.get(`${eventId}:${index}`));
 
   return {
@@ -120,6 +138,12 @@ function figuresOf(
       (sum, id) => sum + Math.max(0, (id ? (received.get(id) ?? 0) : 0) - 1),
       0,
     ),
+    inboundSent: inbound.length,
+    inboundAccepted: acceptedInbound.length,
+    inboundResent: inbound.reduce((sum, delivery) => sum + delivery.attempts - 1, 0),
+    inboundWithoutOneEvent: acceptedInbound.filter(
+      (delivery) => storedInbound.get(delivery.deliveryId) !== 1,
+    ).length,
   };
 }
 
