@@ -232,8 +232,9 @@ async function bareInsert(db: Client, events: readonly Published[]) {
 }
 
 /**
- * The audit service's extra environment: profiling when BENCH_PROFILE names it, and the V8
- * options in BENCH_AUDIT_NODE_OPTIONS (for instance heap sizes, to see their effect on RSS).
+ * The audit service's extra environment: profiling when BENCH_PROFILE names it, and V8
+ * options in BENCH_AUDIT_NODE_OPTIONS added to those the service always runs with
+ * (`serviceNodeOptions`, on its command line, which wins over NODE_OPTIONS for the same flag).
  */
 function auditEnv(run: BenchmarkRun): Record<string, string> {
   const env = profilingEnv(run.name, 'audit');

@@ -4,7 +4,11 @@
 set -e
 service="${1:-gateway}"
 case "$service" in
-  gateway|workflow|dispatcher|audit)
+  audit)
+    # The same V8 options as libs/config/src/node-options.ts gives the audit service.
+    exec node --max-semi-space-size=8 --max-old-space-size=160 \
+      -r /app/tools/register.js /app/dist/apps/audit/src/main.js ;;
+  gateway|workflow|dispatcher)
     exec node -r /app/tools/register.js "/app/dist/apps/$service/src/main.js" ;;
   kera)
     shift

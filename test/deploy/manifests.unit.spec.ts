@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { CONFIG_VARIABLES } from '@kera/config';
+import { CONFIG_VARIABLES, serviceNodeOptions } from '@kera/config';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DEPLOY = path.join(ROOT, 'deploy');
@@ -203,4 +203,20 @@ describe('docker-compose.yml', () => {
       expect(Object.keys(service.environment).filter((key) => !CONFIG_NAMES.has(key))).toEqual([]);
     },
   );
+});
+
+describe('the container entrypoint', () => {
+  const script = readFileSync(path.join(DEPLOY, 'docker-entrypoint.sh'), 'utf8');
+
+  it.each(SERVICES)('starts %s with the V8 options every other launcher uses', (name) => {
+    // The command line of the `case` branch that runs this service.
+    const branch = script
+      .split(';;')
+      .find((part) => new RegExp(`^\\s*(\\w+\\|)*${name}(\\|\\w+)*\\)`, 'm').test(part));
+    const command = (branch ?? '').replace(/\\\n/g, ' ');
+    const options = [...command.matchAll(/--[a-z-]+=\S+/g)].map((match) => match[0]);
+
+    expect(command).toMatch(/exec node /);
+    expect(options).toEqual([...serviceNodeOptions(name)]);
+  });
 });

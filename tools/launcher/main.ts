@@ -1,7 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { ConfigError, createLogger, loadConfig, type KeraConfig } from '@kera/config';
+import {
+  ConfigError,
+  createLogger,
+  loadConfig,
+  serviceNodeOptions,
+  type KeraConfig,
+} from '@kera/config';
 import { Naming } from '@kera/contracts';
 import {
   NatsUnavailableError,
@@ -180,6 +186,7 @@ class Supervisor {
     const child = spawn(
       process.execPath,
       [
+        ...serviceNodeOptions(name),
         '-r',
         path.join(ROOT, 'tools', 'register.js'),
         path.join(ROOT, 'dist', 'apps', name, 'src', 'main.js'),

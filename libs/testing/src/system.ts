@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { connect } from 'nats';
 import { Client } from 'pg';
+import { serviceNodeOptions } from '@kera/config';
 import { Naming } from '@kera/contracts';
 
 /** The workspace root, whether this file runs from source (jest) or compiled to dist/ (bench). */
@@ -127,10 +128,8 @@ export async function startService(
     [name === 'gateway' ? 'PORT' : 'KERA_HEALTH_PORT']: String(port),
   };
   const main = path.join(ROOT, 'dist', 'apps', name, 'src', 'main.js');
-  const child = spawn(process.execPath, ['-r', path.join(ROOT, 'tools', 'register.js'), main], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const args = [...serviceNodeOptions(name), '-r', path.join(ROOT, 'tools', 'register.js'), main];
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const keep = (chunk: Buffer) => {
     output.push(chunk.toString());
