@@ -196,6 +196,8 @@ export class TicketsService {
    * appended it could not write it (a crash, or Postgres not answering).
    */
   repair(ticketId: string, seq: number): Promise<void> {
+    // Usually the command that appended the event wrote the view itself, in this process.
+    if (this.tickets.storedAtLeast(ticketId, seq)) return Promise.resolve();
     return this.repairs.run(ticketId, async () => {
       const stored = await this.tickets.storedVersion(ticketId);
       if (stored !== null && stored >= seq) return;
