@@ -22,8 +22,15 @@ export const JOBS_MAX_WAITING = 100_000;
 export function dispatcherConsumers(config: KeraConfig): ConsumerSpec[] {
   const naming = new Naming({ subjectRoot: config.subjectRoot, streamPrefix: config.streamPrefix });
   return [
-    // Fanning out is quick (a few publishes), so many at once keep up with any load.
-    { stream: 'TICKETS', name: DISPATCH_CONSUMER, concurrency: 16, maxAckPending: 1000 },
+    // A transition is handled until the first attempts sent straight from it are recorded.
+    // Those hold delivery slots, so at most KERA_DISPATCH_CONCURRENCY handlers wait on POSTs
+    // and 16 more always remain to read on (and queue requests for busy receivers).
+    {
+      stream: 'TICKETS',
+      name: DISPATCH_CONSUMER,
+      concurrency: config.dispatchConcurrency + 16,
+      maxAckPending: 1000,
+    },
     {
       stream: 'DELIVERIES',
       name: JOBS_CONSUMER,

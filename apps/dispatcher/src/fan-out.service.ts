@@ -6,10 +6,11 @@ import { LOGGER, type Logger } from '@kera/service';
 import { deliveryId } from './delivery';
 import { DispatchMetrics } from './dispatch-metrics';
 import { appendPersistently } from './jobs/append';
-import { WorkflowNotStoredError } from './jobs/delivery-attempts';
-import { derivedId, requestEvent } from './jobs/delivery-request';
+import { WorkflowNotStoredError, type PreparedDelivery } from './jobs/delivery-attempts';
+import { DeliveryQueue } from './jobs/delivery-queue';
+import { derivedId, requestEvent, type DeliveryRequest } from './jobs/delivery-request';
 import { TransitionSource } from './jobs/transition-source';
-import { transitionRoute, type TransitionRoute } from './transition-event';
+import { transitionPayload, transitionRoute, type TransitionRoute } from './transition-event';
 import { WorkflowActions } from './workflow-actions';
 
 /**
@@ -19,15 +20,28 @@ import { WorkflowActions } from './workflow-actions';
 const MAX_READS_WITHOUT_WORKFLOW = 30;
 
 /**
- * Turns each `kera.ticket.transitioned` event into one `kera.delivery.requested` event per
- * send_webhook action of the transition. The POSTs then run from that queue, so the ticket
- * event is acknowledged at once and no receiver can hold back the reading of ticket events.
+ * The longest `timeout_ms` of an action whose first attempt is sent straight from the
+ * transition event. The transition stays unacknowledged until the attempt is recorded, so the
+ * POST, a short wait for Postgres and the recording must fit well within the consumer's 30 s
+ * acknowledgement wait; actions allowed longer go through the queue, which keeps its requests
+ * alive with heartbeats.
+ */
+export const DIRECT_MAX_TIMEOUT_MS = 15_000;
+
+/**
+ * Runs the send_webhook actions of each `kera.ticket.transitioned` event. An action whose
+ * receiver has a free slot is sent at once, from the event in hand, and the event is
+ * acknowledged after its outcome is recorded (a crash before that makes JetStream hand the
+ * event out again, and the POST is sent again with the same delivery id). Any other action
+ * becomes a `kera.delivery.requested` event for the queue, so that no busy, slow or hanging
+ * receiver can hold back the reading of ticket events.
  */
 @Injectable()
 export class TransitionFanOut {
   constructor(
     private readonly actions: WorkflowActions,
     private readonly transitions: TransitionSource,
+    private readonly queue: DeliveryQueue,
     private readonly publisher: EventPublisher,
     private readonly naming: Naming,
     private readonly metrics: DispatchMetrics,
@@ -54,41 +68,32 @@ export class TransitionFanOut {
       }
       return this.skip(message, 'workflow_missing');
     }
+    if (actions.length === 0) return;
 
     this.transitions.remember(message.seq, event);
+    const payload = transitionPayload(event);
     await Promise.all(
-      actions.map((action, index) => this.request(event, message.seq, route, action, index)),
+      actions.map((action, index) => {
+        const request = firstRequest(event, message.seq, route, action, index);
+        const delivery: PreparedDelivery = payload.ok
+          ? { request, action, body: payload.body }
+          : { request, problem: payload.reason };
+        const sent = action.timeout_ms <= DIRECT_MAX_TIMEOUT_MS && this.queue.startNow(delivery);
+        return sent || this.enqueue(event, request);
+      }),
     );
   }
 
-  private request(
-    event: KeraEvent,
-    seq: number,
-    route: TransitionRoute,
-    action: SendWebhookAction,
-    index: number,
-  ): Promise<void> {
-    const data: DeliveryRequestedData = {
-      delivery_id: deliveryId(event.id, index),
-      ticket_id: route.ticket_id,
-      event_id: event.id,
-      event_seq: seq,
-      action_index: index,
-      url: action.url,
-      reason: 'transition',
-      round: 1,
-      not_before: null,
-      actor: null,
-    };
-    // Derived from the delivery id, so a fan-out repeated after a crash is stored once.
-    const request = requestEvent(derivedId(`${data.delivery_id}:transition`), data, {
+  private enqueue(event: KeraEvent, request: DeliveryRequest): Promise<void> {
+    // The id is derived from the delivery id, so a fan-out repeated after a crash stores it once.
+    const stored = requestEvent(request.id, request.data, {
       correlationId: event.correlationid,
       causationId: event.id,
     });
     return appendPersistently(
       this.publisher,
-      this.naming.deliveryRequests(route.ticket_id),
-      request,
+      this.naming.deliveryRequests(request.data.ticket_id),
+      stored,
     );
   }
 
@@ -99,4 +104,32 @@ export class TransitionFanOut {
       'transition not dispatched: its send_webhook actions cannot be found',
     );
   }
+}
+
+/** The first attempt of one action of a transition, as the queue would hand it out. */
+function firstRequest(
+  event: KeraEvent,
+  seq: number,
+  route: TransitionRoute,
+  action: SendWebhookAction,
+  index: number,
+): DeliveryRequest {
+  const data: DeliveryRequestedData = {
+    delivery_id: deliveryId(event.id, index),
+    ticket_id: route.ticket_id,
+    event_id: event.id,
+    event_seq: seq,
+    action_index: index,
+    url: action.url,
+    reason: 'transition',
+    round: 1,
+    not_before: null,
+    actor: null,
+  };
+  return {
+    id: derivedId(`${data.delivery_id}:transition`),
+    correlationId: event.correlationid,
+    data,
+    fromTransition: event.id,
+  };
 }

@@ -14,6 +14,7 @@ import {
 import { UNREADABLE_TYPE } from '../entry/audit-record';
 import { AuditVerifyService } from '../verify/audit-verify.service';
 import { AuditProjection } from './audit-projection';
+import type { ProjectorLimits } from './stream-projector';
 
 jest.setTimeout(120_000);
 
@@ -44,7 +45,11 @@ describe('AuditProjection on real NATS and Postgres', () => {
 
   const naming = () => database.environment.naming;
   const stream = (key: StreamKey) => naming().stream(key);
-  const start = (instanceId: string, streams: readonly StreamKey[] = STREAMS) => {
+  const start = (
+    instanceId: string,
+    streams: readonly StreamKey[] = STREAMS,
+    limits: Partial<ProjectorLimits> = {},
+  ) => {
     const projection = new AuditProjection({
       nc,
       naming: naming(),
@@ -53,7 +58,7 @@ describe('AuditProjection on real NATS and Postgres', () => {
       logger: createLogger('audit-test', (process.env.AUDIT_TEST_LOG as 'silent') ?? 'silent'),
       streams,
       intervalMs: 100,
-      limits: { batchMessages: 50 },
+      limits: { batchMessages: 50, ...limits },
     });
     projection.start();
     running.push(projection);
@@ -203,6 +208,32 @@ describe('AuditProjection on real NATS and Postgres', () => {
       const order = await streamOrder(database.db, stream(key));
       expect(order).toEqual([...order].sort((x, y) => x - y));
     }
+    expect(await verify()).toMatchObject({ ok: true });
+  });
+
+  it('writes an event that arrives after a quiet spell at once and gathers the ones that follow', async () => {
+    start('linger', ['TICKETS'], { lingerMs: 10_000 });
+    const first = await publishEvents(nc, naming(), 'TICKETS', 1);
+    await projectedThrough(database.db, stream('TICKETS'), first.lastSeq);
+
+    // Published one at a time, each into an idle stream: without lingering, each would be
+    // written on its own as soon as it arrived.
+    const later: number[] = [];
+    for (let i = 0; i < 10; i += 1) {
+      later.push((await publishEvents(nc, naming(), 'TICKETS', 1)).lastSeq);
+    }
+    await projectedThrough(database.db, stream('TICKETS'), later[later.length - 1] as number);
+
+    const rows: { stream_seq: string; recorded_at: Date }[] = await database.db.query(
+      'SELECT stream_seq, recorded_at FROM audit_entries WHERE stream = $1 ORDER BY seq',
+      [stream('TICKETS')],
+    );
+    const tail = rows.slice(-11);
+    expect(tail.map((row) => Number(row.stream_seq))).toEqual([first.lastSeq, ...later]);
+    const times = tail.map((row) => row.recorded_at.toISOString());
+    // One transaction for the ten (entries of a transaction share their recorded time).
+    expect(new Set(times.slice(1)).size).toBe(1);
+    expect(times[1] && times[0] && times[1] > times[0]).toBe(true);
     expect(await verify()).toMatchObject({ ok: true });
   });
 

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { JsMsg, NatsConnection } from 'nats';
 import type { Logger } from '@kera/config';
 import { toAuditRecord, unreadableRecord, type SourceMessage } from '../entry/audit-record';
@@ -19,6 +20,12 @@ export interface ProjectorLimits {
   batchBytes: number;
   /** Message bytes one fetch from JetStream asks for (at least twice the largest message). */
   readAheadBytes: number;
+  /**
+   * When the stream has nothing more to read, a batch is written at once only if the last
+   * write began at least this long ago; otherwise when that much time has passed, with what
+   * arrived meanwhile. Live events then share transactions instead of paying one each.
+   */
+  lingerMs: number;
 }
 
 export interface StreamProjectorOptions {
@@ -59,6 +66,10 @@ export class StreamProjector {
   private failures = 0;
   private retryAt = 0;
   private lastProgressAt = Date.now();
+  /** When the last write began (performance clock). */
+  private lastWriteAt = -Infinity;
+  /** Writes a lingering batch when its time is up. */
+  private lingerTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: StreamProjectorOptions) {}
 
@@ -128,6 +139,8 @@ export class StreamProjector {
       await this.writing;
       this.throwIfWriteFailed();
     } finally {
+      // A batch still lingering is dropped with the reader; its messages are read again.
+      this.cancelLinger();
       await reader.close();
       await this.writing;
     }
@@ -151,19 +164,42 @@ export class StreamProjector {
       const message = this.toSource(msg);
       batch.add(message, prepareRecord(toAuditRecord(message)));
       const idle = msg.info.pending === 0 && reader.buffered === 0;
-      if (batch.full || idle) await this.flush(batch);
+      if (batch.full) await this.flush(batch);
+      else if (idle) await this.flushOrLinger(batch);
     }
     return largest;
   }
 
+  /** Writes the batch now, or once `lingerMs` have passed since the last write began. */
+  private async flushOrLinger(batch: Batch): Promise<void> {
+    const wait = this.lastWriteAt + this.options.limits.lingerMs - performance.now();
+    if (wait <= 0) return this.flush(batch);
+    this.lingerTimer ??= setTimeout(() => {
+      this.lingerTimer = null;
+      void this.flush(batch);
+    }, wait);
+  }
+
+  private cancelLinger(): void {
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.lingerTimer = null;
+  }
+
   /**
-   * Starts writing the batch once the previous write is done. A failed write
-   * ends the fetch under way, so that reading starts again from the
+   * Starts writing the batch once the previous write is done; one write at a time, in stream
+   * order. A failed write ends the fetch under way, so that reading starts again from the
    * checkpoint at once rather than when the next message comes.
    */
   private async flush(batch: Batch): Promise<void> {
-    await this.writing;
-    if (this.writeFailure) return;
+    this.cancelLinger();
+    // The lingering timer and the reading loop may both flush: wait until no other write
+    // started while this one waited, so that writes never overlap.
+    for (let previous = this.writing; ; previous = this.writing) {
+      await previous;
+      if (this.writing === previous) break;
+    }
+    if (this.writeFailure || batch.empty) return;
+    this.lastWriteAt = performance.now();
     this.writing = this.write(batch.take()).catch((error: unknown) => {
       this.writeFailure = { error };
       this.reader?.stop();
@@ -248,6 +284,10 @@ class Batch {
   private bytes = 0;
 
   constructor(private readonly limits: ProjectorLimits) {}
+
+  get empty(): boolean {
+    return this.items.length === 0;
+  }
 
   get full(): boolean {
     return this.items.length >= this.limits.batchMessages || this.bytes >= this.limits.batchBytes;

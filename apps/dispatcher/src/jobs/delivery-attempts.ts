@@ -140,7 +140,7 @@ export class DeliveryAttempts implements OnApplicationShutdown {
     };
     const event = requestEvent(derivedId(`${request.id}:retry`), next, {
       correlationId: request.correlationId,
-      causationId: request.id,
+      causationId: request.fromTransition ?? request.id,
     });
 
     await appendPersistently(this.publisher, this.naming.deliveryRequests(data.ticket_id), event);
@@ -166,8 +166,8 @@ export class DeliveryAttempts implements OnApplicationShutdown {
       error: result.error,
       response_excerpt: result.response_excerpt,
       event_seq: data.event_seq,
-      request_id: request.id,
     };
+    if (!request.fromTransition) outcome.request_id = request.id;
     const event = createEvent({
       id: randomUUID(),
       type: result.ok ? EventTypes.deliverySucceeded : EventTypes.deliveryFailed,
@@ -175,7 +175,7 @@ export class DeliveryAttempts implements OnApplicationShutdown {
       subject: data.ticket_id,
       data: outcome,
       correlationId: request.correlationId,
-      causationId: request.id,
+      causationId: request.fromTransition ?? request.id,
     });
 
     await appendPersistently(this.publisher, this.naming.deliveryEvents(data.ticket_id), event);

@@ -80,6 +80,32 @@ export class DeliveryQueue implements OnApplicationBootstrap, BeforeApplicationS
     if (this.heartbeat) clearInterval(this.heartbeat);
   }
 
+  /**
+   * Sends a first attempt straight from its transition event when its receiver has a free slot
+   * at this moment, sharing the slots with the queue. The promise settles once the outcome is
+   * recorded (or rejects when it could not be), so the caller acknowledges the transition only
+   * then: a crash before that leaves the transition to be read again and the POST to be sent
+   * again with the same delivery id. Null when the receiver has no free slot now, or the
+   * dispatcher is stopping; the caller then stores a request for the queue instead.
+   */
+  startNow(delivery: PreparedDelivery): Promise<void> | null {
+    if (this.stopping) return null;
+    let done!: { resolve: () => void; reject: (error: unknown) => void };
+    const recorded = new Promise<void>((resolve, reject) => (done = { resolve, reject }));
+    const started = this.scheduler.tryStart(hostKey(delivery.request.data.url), {
+      run: () => {
+        const running = this.attempts.perform(delivery, () => false);
+        this.attemptsRunning.add(running);
+        return running
+          .then(() => done.resolve(), done.reject)
+          .finally(() => this.attemptsRunning.delete(running));
+      },
+      // tryStart never defers; a task that did not start is not used again.
+      defer: () => done.reject(new Error('a direct delivery cannot be deferred')),
+    });
+    return started ? recorded : null;
+  }
+
   private async read(): Promise<void> {
     const stream = this.naming.stream('DELIVERIES');
     const durable = this.naming.durable(JOBS_CONSUMER);

@@ -13,6 +13,11 @@ export interface DeliveryRequest {
   id: string;
   correlationId: string;
   data: DeliveryRequestedData;
+  /**
+   * Set only for a first attempt sent straight from its transition event: no request event
+   * was stored for it, so its outcome (and an opt-in retry) is caused by the transition.
+   */
+  fromTransition?: string;
 }
 
 const SOURCE = 'kera/dispatcher';

@@ -112,6 +112,17 @@ export class HostScheduler {
     return 'deferred';
   }
 
+  /**
+   * Starts the task only if its receiver can take it at once (a free slot, nobody waiting
+   * before it); returns false, leaving the task untouched, otherwise.
+   */
+  tryStart(host: string, task: SlotTask): boolean {
+    const state = this.host(host);
+    if (state.queue.length > 0 || !this.canStart(state)) return false;
+    this.start(state, task);
+    return true;
+  }
+
   /** Removes every queued task (for shutdown) and returns them; running ones stay. */
   takeQueued(): SlotTask[] {
     const tasks = this.waiting.flatMap((state) => state.queue.splice(0));

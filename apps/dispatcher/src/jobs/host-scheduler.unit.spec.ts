@@ -170,6 +170,27 @@ describe('HostScheduler', () => {
 });
 
 describe('limitsFor', () => {
+  it('starts a task at once only when its receiver has room and nobody waits before it', async () => {
+    const { scheduler, submit } = setUp();
+    const [one] = [submit('a'), submit('a')];
+    const queued = submit('a');
+    const direct = new FakeTask();
+
+    expect(scheduler.tryStart('a', direct)).toBe(false);
+    expect(scheduler.tryStart('b', direct)).toBe(true);
+    await flush();
+    expect(direct.started).toBe(true);
+    expect(direct.deferredFor).toBeNull();
+
+    // A freed slot goes to the task that waited, not to one trying to start.
+    await one?.task.finish();
+    expect(queued.task.started).toBe(true);
+    const late = new FakeTask();
+    expect(scheduler.tryStart('a', late)).toBe(false);
+    expect(late.started).toBe(false);
+    expect(scheduler.inFlight).toBe(3);
+  });
+
   it('gives a receiver a quarter and slow receivers half of the slots', () => {
     expect(limitsFor(64)).toMatchObject({ slots: 64, hostSlots: 16, slowSlots: 32 });
     expect(limitsFor(1)).toMatchObject({ slots: 1, hostSlots: 1, slowSlots: 1 });

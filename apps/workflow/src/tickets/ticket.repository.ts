@@ -6,6 +6,9 @@ import { evolve, type TicketState } from '@kera/domain';
 import { nextOnSubject } from '@kera/jetstream';
 import { NATS_CONNECTION } from '@kera/service';
 
+/** Tickets whose last saved version is remembered (the most recently saved ones). */
+const SAVED_MEMORY = 10_000;
+
 /**
  * Event-sourced ticket storage. The Postgres row is a snapshot at
  * `version` (a stream sequence); loading reads the snapshot and then only
@@ -15,6 +18,11 @@ import { NATS_CONNECTION } from '@kera/service';
 @Injectable()
 export class TicketRepository {
   private jsm: JetStreamManager | null = null;
+  /**
+   * Versions this process saw stored, per ticket (most recently saved last). A stored version
+   * never goes down (see `save`), so one remembered here is a lower bound of the stored one.
+   */
+  private readonly saved = new Map<string, number>();
 
   constructor(
     private readonly db: DataSource,
@@ -86,9 +94,18 @@ export class TicketRepository {
         ticket.updated_at,
       ],
     );
+    this.rememberSaved(ticket.id, ticket.version);
   }
 
   /** The stream sequence the stored snapshot is at; null when none is stored. */
+  /**
+   * True when this process knows the stored snapshot is at `version` or later, without asking
+   * Postgres: it saved that version, or a later one, itself. False means "not known".
+   */
+  storedAtLeast(id: string, version: number): boolean {
+    return (this.saved.get(id) ?? 0) >= version;
+  }
+
   async storedVersion(id: string): Promise<number | null> {
     const rows: { version: string }[] = await this.db.query(
       'SELECT version FROM tickets WHERE id = $1',
@@ -104,6 +121,13 @@ export class TicketRepository {
       [project],
     );
     return rows[0]?.max ?? 0;
+  }
+
+  private rememberSaved(id: string, version: number): void {
+    const known = this.saved.get(id) ?? 0;
+    this.saved.delete(id);
+    this.saved.set(id, Math.max(known, version));
+    if (this.saved.size > SAVED_MEMORY) this.saved.delete(this.saved.keys().next().value as string);
   }
 
   private async manager(): Promise<JetStreamManager> {

@@ -15,6 +15,7 @@ import {
   type NewEvent,
   type PipelineView,
   type TicketLink,
+  type TicketTransitionedData,
   type TicketView,
   type TransitionResult,
   type TransitionTicketCommand,
@@ -98,16 +99,10 @@ export class TicketsService {
   }
 
   async update(command: UpdateTicketCommand, correlationId?: string): Promise<TicketView> {
-    const ticket = await this.existing(command.ticket_id);
-
-    const data = decideUpdate(ticket, {
-      title: command.title,
-      fields: command.fields,
-      actor: command.actor,
-    });
-    const stored = await this.store(
-      ticket,
-      { type: EventTypes.ticketUpdated, data },
+    const change = { title: command.title, fields: command.fields, actor: command.actor };
+    const stored = await this.decideAndStore(
+      command.ticket_id,
+      (ticket) => ({ type: EventTypes.ticketUpdated, data: decideUpdate(ticket, change) }),
       correlationId,
     );
 
@@ -118,16 +113,23 @@ export class TicketsService {
     command: TransitionTicketCommand,
     correlationId?: string,
   ): Promise<TransitionResult> {
-    const ticket = await this.existing(command.ticket_id);
-    const workflow = await this.currentWorkflow(ticket.project);
-
     const move = { to: command.to, actor: command.actor };
-    const data = decideTransition(ticket, move, workflow, new Date());
-    const { ticket: next, event } = await this.store(
-      ticket,
-      { type: EventTypes.ticketTransitioned, data },
+    // What the stored decision was made of (the last one decided).
+    let decided: { data: TicketTransitionedData; workflow: CurrentWorkflow } | undefined;
+    const { ticket: next, event } = await this.decideAndStore(
+      command.ticket_id,
+      async (ticket) => {
+        const workflow = decided?.workflow ?? (await this.currentWorkflow(ticket.project));
+        const data = decideTransition(ticket, move, workflow, new Date());
+        decided = { data, workflow };
+        return { type: EventTypes.ticketTransitioned, data };
+      },
       correlationId,
     );
+    const { data, workflow } = decided as {
+      data: TicketTransitionedData;
+      workflow: CurrentWorkflow;
+    };
 
     return {
       ticket: toView(next, workflow.definition),
@@ -196,12 +198,50 @@ export class TicketsService {
    * appended it could not write it (a crash, or Postgres not answering).
    */
   repair(ticketId: string, seq: number): Promise<void> {
+    // Usually the command that appended the event wrote the view itself, in this process.
+    if (this.tickets.storedAtLeast(ticketId, seq)) return Promise.resolve();
     return this.repairs.run(ticketId, async () => {
       const stored = await this.tickets.storedVersion(ticketId);
       if (stored !== null && stored >= seq) return;
       const ticket = await this.tickets.load(ticketId);
       if (ticket) await this.tickets.save(ticket);
     });
+  }
+
+  /**
+   * A person's command: decided on the stored snapshot and appended expecting the snapshot's
+   * version, without first asking the stream for later events (there nearly never are any).
+   * When the stream has moved on, JetStream refuses the append; and a decision refused on the
+   * snapshot may be one the later events allow. In both cases the ticket is caught up with the
+   * stream and decided once more, which is what reading it up to date first would have given.
+   * A change that lands after that still answers 409.
+   */
+  private async decideAndStore(
+    ticketId: unknown,
+    decide: Decide<Decision>,
+    correlationId: string | undefined,
+  ): Promise<{ ticket: TicketState; event: KeraEvent }> {
+    if (typeof ticketId !== 'string' || !TICKET_ID.test(ticketId)) {
+      throw new NotFoundError(`no ticket ${JSON.stringify(ticketId)}`);
+    }
+    const snapshot = await this.tickets.snapshot(ticketId);
+    if (!snapshot) {
+      const ticket = await this.existing(ticketId);
+      return this.store(ticket, await decide(ticket), correlationId);
+    }
+
+    let refusal: unknown;
+    try {
+      return await this.store(snapshot, await decide(snapshot), correlationId);
+    } catch (error) {
+      // Only a refused decision (409, 422) or append (409, ConcurrencyError): after any other
+      // failure the event may be stored, and deciding again could store the change twice.
+      if (!(error instanceof ConflictError || error instanceof ValidationError)) throw error;
+      refusal = error;
+    }
+    const current = (await this.tickets.catchUp(ticketId, snapshot)) as TicketState;
+    if (current.version === snapshot.version) throw refusal;
+    return this.store(current, await decide(current), correlationId);
   }
 
   /**
