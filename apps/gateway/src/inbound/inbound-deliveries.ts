@@ -6,6 +6,7 @@ import {
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { LOGGER, type Logger } from '@kera/service';
+import { BatchedLookup } from './batched-lookup';
 
 /**
  * How long an accepted delivery id is remembered. GitHub lets a person redeliver a delivery
@@ -34,15 +35,38 @@ interface PendingDelivery {
 export class InboundDeliveries {
   private waiting: PendingDelivery[] = [];
   private writing = false;
+  private readonly accepted: BatchedLookup<string, true>;
 
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly db: DataSource) {
+    this.accepted = new BatchedLookup((keys) => this.readAccepted(keys), MAX_WRITE_BATCH);
+  }
 
+  /**
+   * Whether the integration accepted this delivery id before. The questions of concurrent
+   * requests share one statement: under load a duplicate check costs a request no round trip
+   * of its own, and a flood of them costs Postgres one statement at a time.
+   */
   async wasAccepted(integrationId: string, deliveryId: string): Promise<boolean> {
-    const rows: unknown[] = await this.db.query(
-      'SELECT 1 FROM inbound_deliveries WHERE integration_id = $1 AND delivery_id = $2',
-      [integrationId, deliveryId],
+    return (await this.accepted.get(deliveryKey(integrationId, deliveryId))) === true;
+  }
+
+  /** Which of `deliveryIds` the integration accepted before. */
+  async acceptedAmong(integrationId: string, deliveryIds: readonly string[]): Promise<Set<string>> {
+    const answers = await Promise.all(
+      deliveryIds.map((deliveryId) => this.wasAccepted(integrationId, deliveryId)),
     );
-    return rows.length > 0;
+    return new Set(deliveryIds.filter((_, index) => answers[index]));
+  }
+
+  private async readAccepted(keys: readonly string[]): Promise<Map<string, true>> {
+    const pairs = keys.map(splitDeliveryKey);
+    const rows: { integration_id: string; delivery_id: string }[] = await this.db.query(
+      `SELECT d.integration_id, d.delivery_id
+         FROM unnest($1::text[], $2::text[]) AS asked (integration_id, delivery_id)
+         JOIN inbound_deliveries AS d USING (integration_id, delivery_id)`,
+      [pairs.map((pair) => pair[0]), pairs.map((pair) => pair[1])],
+    );
+    return new Map(rows.map((row) => [deliveryKey(row.integration_id, row.delivery_id), true]));
   }
 
   /**
@@ -140,4 +164,9 @@ export class DeliveryIdPruner implements OnApplicationBootstrap, OnApplicationSh
 
 function deliveryKey(integrationId: string, deliveryId: string): string {
   return `${integrationId}\u0000${deliveryId}`;
+}
+
+function splitDeliveryKey(key: string): [string, string] {
+  const at = key.indexOf('\u0000');
+  return [key.slice(0, at), key.slice(at + 1)];
 }

@@ -6,7 +6,7 @@ import {
   type InboundRejectedData,
   type KeraEvent,
 } from '@kera/contracts';
-import type { ActiveIntegration } from '../integrations/integrations.repository';
+import type { ActiveIntegration } from '../integrations/integration-directory';
 import type { VerifiedInbound } from './verification';
 
 /** The emitter named in every inbound event. */
