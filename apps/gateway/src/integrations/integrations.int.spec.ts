@@ -239,7 +239,7 @@ describe('the integrations API', () => {
       },
       body: JSON.stringify({ provider: 'github', name }),
     });
-    const created: CreatedIntegration = await response.json();
+    const created = (await response.json()) as CreatedIntegration;
     expect(created.slug).toBe(slugFromName(name, 'github'));
 
     const answer = await fetch(`${second.healthUrl}${pathOf(created.url)}`, {
