@@ -9,7 +9,8 @@ interface Waiting<K, V> {
 
 /**
  * Lookups that share round trips: one read runs at a time, and the keys asked for meanwhile go
- * together into the next. An idle lookup reads at once, so a lone request waits for no timer;
+ * together into the next. An idle lookup reads in the next turn of the event loop, so a lone
+ * request waits for no timer;
  * under load one statement answers many requests, and a flood of lookups costs the database
  * one statement at a time, never one per request. A read that fails fails every key in it.
  */
@@ -26,12 +27,14 @@ export class BatchedLookup<K, V> {
   get(key: K): Promise<V | undefined> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ key, resolve, reject });
-      if (!this.reading) void this.readWaiting();
+      if (this.reading) return;
+      this.reading = true;
+      // The requests whose data arrived in this turn of the event loop ask together.
+      setImmediate(() => void this.readWaiting());
     });
   }
 
   private async readWaiting(): Promise<void> {
-    this.reading = true;
     while (this.waiting.length > 0) {
       const batch = this.waiting.splice(0, this.maxBatch);
       try {

@@ -79,12 +79,14 @@ export class InboundDeliveries {
   remember(integrationId: string, deliveryId: string, eventId: string): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ integrationId, deliveryId, eventId, settle: { resolve, reject } });
-      if (!this.writing) void this.writeWaiting();
+      if (this.writing) return;
+      this.writing = true;
+      // The deliveries JetStream acknowledged in this turn of the event loop go together.
+      setImmediate(() => void this.writeWaiting());
     });
   }
 
   private async writeWaiting(): Promise<void> {
-    this.writing = true;
     while (this.waiting.length > 0) {
       const batch = this.waiting.splice(0, MAX_WRITE_BATCH);
       try {
