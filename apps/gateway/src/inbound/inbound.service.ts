@@ -138,6 +138,9 @@ export class InboundService {
       return this.refuse({ origin: arrival, integration, admitted: true, status, reason, detail });
     }
 
+    // Nothing after verification reads the parsed body: let it go now rather than keep its
+    // objects alive, and promoted by the garbage collector, while the event is being stored.
+    verdict.payload = null;
     try {
       return await this.accept(arrival, verdict, body);
     } catch (error) {
