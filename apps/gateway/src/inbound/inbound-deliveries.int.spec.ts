@@ -56,6 +56,22 @@ describe('remembered inbound delivery ids on a real Postgres', () => {
     expect(await deliveries.wasAccepted(integrationId, randomUUID())).toBe(false);
   });
 
+  it('answers questions and writes sent together in one turn, the questions as of before the writes', async () => {
+    const before = randomUUID();
+    await deliveries.remember(integrationId, before, randomUUID());
+    const fresh = randomUUID();
+
+    const [askedBefore, written, askedFresh, askedUnknown] = await Promise.all([
+      deliveries.wasAccepted(integrationId, before),
+      deliveries.remember(integrationId, fresh, randomUUID()),
+      deliveries.wasAccepted(integrationId, fresh),
+      deliveries.wasAccepted(integrationId, randomUUID()),
+    ]);
+
+    expect([askedBefore, written, askedFresh, askedUnknown]).toEqual([true, true, false, false]);
+    expect(await deliveries.wasAccepted(integrationId, fresh)).toBe(true);
+  });
+
   it('fails the deliveries of a statement that fails, and keeps remembering later ones', async () => {
     const unknownIntegration = deliveries.remember(randomUUID(), randomUUID(), randomUUID());
 

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import {
   EventTypes,
@@ -6,7 +7,7 @@ import {
   type InboundRejectedData,
   type KeraEvent,
 } from '@kera/contracts';
-import type { ActiveIntegration } from '../integrations/integrations.repository';
+import type { ActiveIntegration } from '../integrations/integration-directory';
 import type { VerifiedInbound } from './verification';
 
 /** The emitter named in every inbound event. */
@@ -44,9 +45,6 @@ export interface RefusedRequest {
   correlationId: string;
 }
 
-/** Keeps the exact bytes: text when they are UTF-8 (a byte order mark included), else base64. */
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
 /**
  * The event id of a delivery: the same integration and delivery id always give the same id,
  * which is also the JetStream message id, so a retried request is stored once. It has the
@@ -63,10 +61,12 @@ export function inboundEventId(integrationId: string, deliveryId: string): strin
 
 /** The body inside the event: as UTF-8 text when it is that, else as base64. */
 export function inlineBody(body: Buffer): BodyPlacement {
-  const text = decodeExactly(body);
+  // Valid UTF-8 decodes to text that encodes back to the very same bytes (a byte order mark
+  // included: Buffer keeps it), so one check of the bytes is all the exactness needs.
+  const utf8 = isUtf8(body);
   return {
-    body: text ?? body.toString('base64'),
-    body_encoding: text === undefined ? 'base64' : 'utf8',
+    body: utf8 ? body.toString('utf8') : body.toString('base64'),
+    body_encoding: utf8 ? 'utf8' : 'base64',
     body_object: null,
     body_sha256: sha256Hex(body),
   };
@@ -132,15 +132,6 @@ export function rejectedEvent(refused: RefusedRequest): KeraEvent<InboundRejecte
       detail: refused.detail,
     },
   });
-}
-
-function decodeExactly(body: Buffer): string | undefined {
-  try {
-    const text = UTF8.decode(body);
-    return Buffer.from(text, 'utf8').equals(body) ? text : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function sha256Hex(body: Buffer): string {

@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import {
   StorageType,
+  headers as natsHeaders,
   nanos,
   type JetStreamClient,
   type NatsConnection,
@@ -9,9 +10,10 @@ import {
 import { Naming, type KeraEvent } from '@kera/contracts';
 import type { KeraConfig } from '@kera/config';
 import {
-  EventPublisher,
+  EVENT_HEADERS,
   STREAM_POLICIES,
   inboundBodiesMaxBytes,
+  translatePublishError,
   type AppendResult,
 } from '@kera/jetstream';
 import { KERA_CONFIG, NATS_CONNECTION } from '@kera/service';
@@ -22,9 +24,12 @@ import {
   storedBody,
   type ReceivedDelivery,
 } from './inbound-event';
+import { AckInbox } from './ack-inbox';
 
 /** Room left in a message for its headers when deciding whether an event fits. */
 const HEADER_ROOM = 8 * 1024;
+/** How long JetStream may take to acknowledge an event before the request is answered 503. */
+const PUBLISH_TIMEOUT_MS = 5000;
 /** What a NATS server allows by default, assumed until it says otherwise. */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 /** More than an inbound event holds besides its body: ids, names and the kept headers. */
@@ -48,17 +53,22 @@ export function fitsInline(event: KeraEvent, bodyBytes: number, maxPayload: numb
  * for a NATS message first in the object store, under the event's id.
  */
 @Injectable()
-export class InboundStore {
+export class InboundStore implements OnApplicationShutdown {
   private readonly js: JetStreamClient;
+  private readonly acks: AckInbox;
   private bucket: Promise<ObjectStore> | null = null;
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
-    private readonly publisher: EventPublisher,
     private readonly naming: Naming,
     @Inject(KERA_CONFIG) private readonly config: KeraConfig,
   ) {
-    this.js = nc.jetstream({ timeout: 5000 });
+    this.js = nc.jetstream({ timeout: PUBLISH_TIMEOUT_MS });
+    this.acks = new AckInbox(nc, PUBLISH_TIMEOUT_MS);
+  }
+
+  onApplicationShutdown(): void {
+    this.acks.close();
   }
 
   /**
@@ -80,7 +90,20 @@ export class InboundStore {
         ? inline
         : await this.withStoredBody(eventId, delivery, body);
 
-    return this.publisher.append(subject, event);
+    return this.append(subject, event);
+  }
+
+  /** The event id is the message id, so a retried request is stored once. */
+  private async append(subject: string, event: KeraEvent): Promise<AppendResult> {
+    const h = natsHeaders();
+    h.set('Nats-Msg-Id', event.id);
+    h.set(EVENT_HEADERS.type, event.type);
+    h.set(EVENT_HEADERS.correlation, event.correlationid);
+    try {
+      return await this.acks.publish(subject, Buffer.from(JSON.stringify(event)), h);
+    } catch (error) {
+      throw translatePublishError(error, subject);
+    }
   }
 
   private async withStoredBody(

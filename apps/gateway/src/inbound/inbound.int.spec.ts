@@ -221,6 +221,43 @@ describe('POST /webhooks/inbound/{slug}/{token}', () => {
     for (const answer of answers) expect(answer).toEqual(answers[0]);
   });
 
+  it('answers the same whether the plain fast path or the Fastify route serves a request', async () => {
+    // A query string sends a request to the Fastify route; the plain path takes the rest.
+    const [, , , slug, token] = pathOf(github.url).split('/');
+    const cases = [
+      { url: github.url, body: PUSH, headers: githubHeaders(github.secret, PUSH) },
+      { url: github.url, body: PUSH, headers: githubHeaders('wrong secret', PUSH) },
+      { url: `/webhooks/inbound/${slug}/${'A'.repeat(43)}`, body: PUSH, headers: {} },
+      {
+        url: github.url,
+        body: PUSH,
+        headers: githubHeaders(github.secret, PUSH, { contentType: 'text/plain' }),
+      },
+      { url: github.url, body: 'not json', headers: githubHeaders(github.secret, 'not json') },
+    ];
+    expect(token).toBeDefined();
+
+    for (const sent of cases) {
+      const answers = [];
+      for (const suffix of ['', '?via=fastify']) {
+        const delivery = randomUUID();
+        const headers = { ...sent.headers, 'x-correlation-id': 'same-for-both' };
+        if ('x-github-delivery' in headers) headers['x-github-delivery'] = delivery;
+        const response = await deliver(system, `${sent.url}${suffix}`, sent.body, headers);
+        const shown = Object.fromEntries(
+          [...response.headers].filter(([name]) => !['date', 'keep-alive'].includes(name)),
+        );
+        const text = (await response.text()).split(delivery).join('<delivery>');
+        answers.push({
+          status: response.status,
+          headers: shown,
+          body: text.replace(/"event_id":"[^"]+"/, ''),
+        });
+      }
+      expect(answers[1]).toEqual(answers[0]);
+    }
+  });
+
   it('refuses a verified delivery in a content type GitHub does not send with 415', async () => {
     const headers = githubHeaders(github.secret, PUSH, { contentType: 'text/plain' });
     const response = await deliver(system, github.url, PUSH, headers);

@@ -1,3 +1,4 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type {
@@ -11,6 +12,7 @@ import type { KeraConfig } from '@kera/config';
 import { KERA_CONFIG, LOGGER, problem, sendProblem, type Logger } from '@kera/service';
 import { correlationId } from '../http/correlation';
 import type { InboundAnswer } from './inbound-answer';
+import { InboundFastPath } from './inbound-fast-path';
 import { InboundService, type Arrival, type Origin } from './inbound.service';
 
 /**
@@ -44,6 +46,10 @@ export class InboundRoute implements OnModuleInit {
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     void fastify.register(inboundRoutes(this.inbound, this.config.inboundMaxBytes, this.logger));
+    servePlainWebhooksFirst(
+      fastify.server,
+      new InboundFastPath(this.inbound, this.config.inboundMaxBytes, this.logger),
+    );
   }
 }
 
@@ -108,4 +114,22 @@ function send(reply: FastifyReply, answer: InboundAnswer): FastifyReply {
     .headers(answer.headers ?? {})
     .type(answer.contentType)
     .send(JSON.stringify(answer.body));
+}
+
+/**
+ * Puts the fast path in front of Fastify on the HTTP server: a request it does not take goes
+ * on to Fastify's own handler, unchanged.
+ */
+function servePlainWebhooksFirst(server: Server, fastPath: InboundFastPath): void {
+  const [framework, ...others] = server.listeners('request') as ((
+    request: IncomingMessage,
+    response: ServerResponse,
+  ) => void)[];
+  if (framework === undefined || others.length > 0) {
+    throw new Error('expected exactly one request listener (Fastify) on the HTTP server');
+  }
+  server.removeListener('request', framework);
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    if (!fastPath.take(request, response)) framework.call(server, request, response);
+  });
 }

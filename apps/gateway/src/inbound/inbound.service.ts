@@ -5,10 +5,8 @@ import type { KeraConfig } from '@kera/config';
 import { EventPublisher } from '@kera/jetstream';
 import { KERA_CONFIG, LOGGER, type Logger } from '@kera/service';
 import { URL_TOKEN_FORMAT, urlTokenMatches } from '../integrations/credentials';
-import {
-  IntegrationsRepository,
-  type ActiveIntegration,
-} from '../integrations/integrations.repository';
+import { verifyingSecrets, type ActiveIntegration } from '../integrations/integration-directory';
+import { IntegrationProjection } from '../integrations/integration-projection';
 import { SLUG_FORMAT } from '../integrations/slug';
 import { BoundedBackground } from './background';
 import { claimedIdentity, deliveryIdCandidates } from './claimed-identity';
@@ -39,6 +37,8 @@ export interface Origin {
 /** A request whose URL named an active integration with its right token. */
 export interface Arrival extends Origin {
   integration: ActiveIntegration;
+  /** The delivery ids the headers offer, and which of them the integration accepted before. */
+  offered: { ids: readonly string[]; accepted: Promise<Set<string>> };
 }
 
 /** The outcome of checking a URL: the arrival to read the body for, or the answer to send. */
@@ -75,7 +75,7 @@ export class InboundService {
   private readonly background: BoundedBackground;
 
   constructor(
-    private readonly integrations: IntegrationsRepository,
+    private readonly integrations: IntegrationProjection,
     private readonly deliveries: InboundDeliveries,
     private readonly counts: DeliveryCounts,
     private readonly store: InboundStore,
@@ -97,16 +97,17 @@ export class InboundService {
   async admit(slug: string, token: string, origin: Origin): Promise<Admission> {
     let integration: ActiveIntegration | null;
     try {
-      integration = isPlausibleUrl(slug, token)
-        ? await this.integrations.findActive(slug, deliveryIdCandidates(origin.headers))
-        : null;
+      integration = isPlausibleUrl(slug, token) ? await this.integrations.find(slug) : null;
     } catch (error) {
       return { admitted: false, answer: this.unavailable(error, UNKNOWN_PROVIDER, null, {}) };
     }
 
     const tokenMatches = urlTokenMatches(token, integration?.tokenHash ?? UNKNOWN_TOKEN_HASH);
     if (integration !== null && tokenMatches) {
-      return { admitted: true, arrival: { ...origin, integration } };
+      return {
+        admitted: true,
+        arrival: { ...origin, integration, offered: this.offered(integration, origin) },
+      };
     }
 
     const answer = this.refuse({
@@ -129,7 +130,7 @@ export class InboundService {
       provider: integration.provider,
       headers: arrival.headers,
       body,
-      secrets: integration.secrets,
+      secrets: verifyingSecrets(integration, arrival.receivedAt.getTime()),
       nowSeconds: Math.floor(arrival.receivedAt.getTime() / 1000),
     });
     if (!verdict.ok) {
@@ -137,6 +138,9 @@ export class InboundService {
       return this.refuse({ origin: arrival, integration, admitted: true, status, reason, detail });
     }
 
+    // Nothing after verification reads the parsed body: let it go now rather than keep its
+    // objects alive, and promoted by the garbage collector, while the event is being stored.
+    verdict.payload = null;
     try {
       return await this.accept(arrival, verdict, body);
     } catch (error) {
@@ -173,7 +177,7 @@ export class InboundService {
     const eventId = inboundEventId(integration.id, verified.delivery_id);
     const fields = { integration: integration.id, delivery_id: verified.delivery_id };
 
-    if (await this.acceptedBefore(integration, verified.delivery_id)) {
+    if (await this.acceptedBefore(arrival, verified.delivery_id)) {
       this.counts.count(integration.id, 'seen', arrival.receivedAt);
       return this.answer('duplicate', eventId, verified);
     }
@@ -195,15 +199,26 @@ export class InboundService {
   }
 
   /**
-   * Whether the integration accepted this delivery before: known from the admission's lookup
-   * when the verified id was among the ids the headers offered then, else asked again.
+   * Asks, while the body is still being read, which of the delivery ids the headers offer the
+   * integration accepted before; the answer is awaited only once the delivery verified.
    */
-  private async acceptedBefore(
-    integration: ActiveIntegration,
-    deliveryId: string,
-  ): Promise<boolean> {
-    const known = integration.acceptedBefore.get(deliveryId);
-    return known ?? this.deliveries.wasAccepted(integration.id, deliveryId);
+  private offered(integration: ActiveIntegration, origin: Origin): Arrival['offered'] {
+    const ids = deliveryIdCandidates(origin.headers);
+    const accepted = this.deliveries.acceptedAmong(integration.id, ids);
+    // A request refused before it asks must not leave a rejection nobody handles.
+    accepted.catch(() => undefined);
+    return { ids, accepted };
+  }
+
+  /**
+   * Whether the integration accepted this delivery before: known from the question asked at
+   * admission when the verified id was among the ids the headers offered then, else asked again.
+   */
+  private async acceptedBefore(arrival: Arrival, deliveryId: string): Promise<boolean> {
+    const { ids, accepted } = arrival.offered;
+    return ids.includes(deliveryId)
+      ? (await accepted).has(deliveryId)
+      : this.deliveries.wasAccepted(arrival.integration.id, deliveryId);
   }
 
   private answer(

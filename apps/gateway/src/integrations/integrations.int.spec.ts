@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventTypes, type CreatedIntegration, type IntegrationView } from '@kera/contracts';
 import { eventually, startSystem, type RunningSystem } from '@kera/testing';
 import { createIntegration, deliver, githubHeaders, pathOf } from '../inbound/test-senders.spec';
+import { slugFromName } from './slug';
 
 jest.setTimeout(120_000);
 
@@ -189,6 +190,64 @@ describe('the integrations API', () => {
 
     expect((await ask(`/api/integrations/${created.id}`, 'DELETE')).status).toBe(204);
     expect((await send(rotated.secret)).status).toBe(404);
+  });
+
+  it('tells a gateway that holds an integration in memory of a rotation and a revocation made on another', async () => {
+    const [first, second] = system.instances.filter((service) => service.name === 'gateway');
+    if (!first || !second) throw new Error('the system runs two gateways');
+    const created = await createIntegration(system, { provider: 'github', name: 'Held' });
+    const send = (secret: string) =>
+      fetch(`${second.healthUrl}${pathOf(created.url)}`, {
+        method: 'POST',
+        headers: githubHeaders(secret, BODY),
+        body: BODY,
+      });
+    const ask = (path: string, method: string) =>
+      fetch(`${first.healthUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${system.environment.adminToken}` },
+      });
+    // The second gateway now holds the integration with its first secret only.
+    expect((await send(created.secret)).status).toBe(202);
+
+    const rotated: any = await (await ask(`/api/integrations/${created.id}/rotate`, 'POST')).json();
+    expect((await send(rotated.secret)).status).toBe(202);
+    expect((await send(created.secret)).status).toBe(202);
+
+    expect((await ask(`/api/integrations/${created.id}`, 'DELETE')).status).toBe(204);
+    expect((await send(rotated.secret)).status).toBe(404);
+    expect((await send(created.secret)).status).toBe(404);
+  });
+
+  it('answers an integration created on another gateway at once, even where its slug was just unknown', async () => {
+    const [first, second] = system.instances.filter((service) => service.name === 'gateway');
+    if (!first || !second) throw new Error('the system runs two gateways');
+    const name = `Later ${randomUUID().slice(0, 8)}`;
+    const guessed = `/webhooks/inbound/${slugFromName(name, 'github')}/${'A'.repeat(43)}`;
+    const unknown = await fetch(`${second.healthUrl}${guessed}`, {
+      method: 'POST',
+      headers: githubHeaders('anything', BODY),
+      body: BODY,
+    });
+    expect(unknown.status).toBe(404);
+
+    const response = await fetch(`${first.healthUrl}/api/integrations`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${system.environment.adminToken}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ provider: 'github', name }),
+    });
+    const created = (await response.json()) as CreatedIntegration;
+    expect(created.slug).toBe(slugFromName(name, 'github'));
+
+    const answer = await fetch(`${second.healthUrl}${pathOf(created.url)}`, {
+      method: 'POST',
+      headers: githubHeaders(created.secret, BODY),
+      body: BODY,
+    });
+    expect(answer.status).toBe(202);
   });
 
   it('rotates the secret; the old one verifies until its grace period ends', async () => {

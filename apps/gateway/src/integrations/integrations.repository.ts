@@ -4,17 +4,17 @@ import type { IntegrationView } from '@kera/contracts';
 import type { InboundProvider } from '../inbound/verification';
 import { firstFreeSlug } from './slug';
 
-/** What the inbound route needs of an integration: who it is and what verifies its deliveries. */
-export interface ActiveIntegration {
+/** An active integration as stored: who it is and what verifies its deliveries. */
+export interface ActiveIntegrationRecord {
   id: string;
   provider: InboundProvider;
   slug: string;
   project: string | null;
   tokenHash: Buffer;
-  /** The current secret and, during the grace period after a rotation, the previous one. */
-  secrets: string[];
-  /** For each delivery id looked up with it, whether this integration accepted it before. */
-  acceptedBefore: ReadonlyMap<string, boolean>;
+  secret: string;
+  /** The secret replaced by the last rotation, while it may still verify. */
+  previousSecret: string | null;
+  previousSecretExpiresAt: Date | null;
 }
 
 /** A new integration as it is stored; the slug is chosen on insert. */
@@ -44,6 +44,9 @@ export interface ListPosition {
 
 /** Inserts that lose a race for a slug are retried with the next free one this many times. */
 const SLUG_ATTEMPTS = 5;
+
+const ACTIVE_COLUMNS = `id, provider, slug, project, token_sha256, secret, previous_secret,
+  previous_secret_expires_at`;
 
 const VIEW_COLUMNS = `id, provider, name, slug, project, created_at, rotated_at,
   CASE WHEN previous_secret_expires_at > now() THEN previous_secret_expires_at END
@@ -159,37 +162,32 @@ export class IntegrationsRepository {
   }
 
   /**
-   * The active integration at a slug, read from the database on every request so that a
-   * revocation or rotation takes effect on every gateway at once. The same round trip tells
-   * which of `deliveryIds` (what the request's headers claim, before anything is verified) the
-   * integration accepted before, so that a duplicate costs no second query.
+   * The active integrations at these slugs, as the inbound route keeps them in memory (see
+   * IntegrationDirectory). The previous secret comes with its expiry, which the caller checks
+   * on every use, so that a kept copy stops accepting it on time.
    */
-  async findActive(
-    slug: string,
-    deliveryIds: readonly string[] = [],
-  ): Promise<ActiveIntegration | null> {
+  async findActive(slugs: readonly string[]): Promise<ActiveIntegrationRecord[]> {
     const rows: ActiveRow[] = await this.db.query(
-      `SELECT id, provider, slug, project, token_sha256, secret,
-              CASE WHEN previous_secret_expires_at > now() THEN previous_secret END
-                AS previous_secret,
-              ARRAY(SELECT d.delivery_id FROM inbound_deliveries AS d
-                     WHERE d.integration_id = integrations.id
-                       AND d.delivery_id = ANY($2::text[])) AS accepted_before
-         FROM integrations
-        WHERE slug = $1 AND revoked_at IS NULL`,
-      [slug, deliveryIds],
+      `SELECT ${ACTIVE_COLUMNS} FROM integrations
+        WHERE slug = ANY($1::text[]) AND revoked_at IS NULL`,
+      [slugs],
     );
-    const row = rows[0];
-    if (!row) return null;
-    return {
-      id: row.id,
-      provider: row.provider,
-      slug: row.slug,
-      project: row.project,
-      tokenHash: row.token_sha256,
-      secrets: row.previous_secret === null ? [row.secret] : [row.secret, row.previous_secret],
-      acceptedBefore: new Map(deliveryIds.map((id) => [id, row.accepted_before.includes(id)])),
-    };
+    return rows.map(toActive);
+  }
+
+  /**
+   * The active integration at a slug once no transaction holds its row any more. A rotation or
+   * revocation appends its event before it commits: read with FOR SHARE, the row is read after
+   * that commit (or rollback), never the version it replaces.
+   */
+  async findActiveSettled(slug: string): Promise<ActiveIntegrationRecord | null> {
+    const rows: ActiveRow[] = await this.db.query(
+      `SELECT ${ACTIVE_COLUMNS} FROM integrations
+        WHERE slug = $1 AND revoked_at IS NULL
+        FOR SHARE`,
+      [slug],
+    );
+    return rows[0] ? toActive(rows[0]) : null;
   }
 
   /** Adds delivery counts to integrations and moves their last delivery time forward. */
@@ -244,7 +242,20 @@ interface ActiveRow {
   token_sha256: Buffer;
   secret: string;
   previous_secret: string | null;
-  accepted_before: string[];
+  previous_secret_expires_at: Date | null;
+}
+
+function toActive(row: ActiveRow): ActiveIntegrationRecord {
+  return {
+    id: row.id,
+    provider: row.provider,
+    slug: row.slug,
+    project: row.project,
+    tokenHash: row.token_sha256,
+    secret: row.secret,
+    previousSecret: row.previous_secret,
+    previousSecretExpiresAt: row.previous_secret_expires_at,
+  };
 }
 
 function toView(row: IntegrationRow): IntegrationView {

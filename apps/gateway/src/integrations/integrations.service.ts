@@ -17,6 +17,7 @@ import { EventPublisher } from '@kera/jetstream';
 import { KERA_CONFIG, LOGGER, type Logger } from '@kera/service';
 import { hashUrlToken, newSecret, newUrlToken } from './credentials';
 import type { NewIntegration } from './integration-input';
+import { IntegrationProjection } from './integration-projection';
 import { IntegrationsRepository, type ListPosition } from './integrations.repository';
 import { inboundUrl } from './inbound-url';
 import { encodeCursor } from './list-page';
@@ -33,12 +34,14 @@ export interface RotatedSecret {
 /**
  * Creates, lists, rotates and revokes integrations. Each change is stored in Postgres and its
  * event appended to the INTEGRATIONS stream in one step: the row is committed only after the
- * event is stored, so the audit trail never misses a change that took effect.
+ * event is stored, so the audit trail never misses a change that took effect. Every gateway's
+ * integration directory hears the event and reads the row again once it is committed.
  */
 @Injectable()
 export class IntegrationsService {
   constructor(
     private readonly repository: IntegrationsRepository,
+    private readonly directory: IntegrationProjection,
     private readonly db: DataSource,
     private readonly publisher: EventPublisher,
     private readonly naming: Naming,
@@ -68,6 +71,8 @@ export class IntegrationsService {
       });
       return stored;
     });
+    // Every gateway hears the event; this one also learns it after the commit, without NATS.
+    this.directory.created(slug);
 
     this.logger.info({ integration: id, slug, provider: input.provider }, 'integration created');
     return {
@@ -120,6 +125,7 @@ export class IntegrationsService {
       });
       return { secret, previous_secret_expires_at: expiresAt.toISOString() };
     });
+    this.directory.changed(id);
 
     this.logger.info({ integration: id }, 'integration secret rotated');
     return rotated;
@@ -127,14 +133,16 @@ export class IntegrationsService {
 
   /** Revokes the integration: from the moment this returns, its URL answers 404. */
   async revoke(id: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    const slug = await this.db.transaction(async (tx) => {
       const slug = await this.repository.revoke(tx, id);
       if (slug === null) throw notFound();
       await this.append<IntegrationRevokedData>(EventTypes.integrationRevoked, id, {
         integration_id: id,
         slug,
       });
+      return slug;
     });
+    this.directory.changed(id, slug);
     this.logger.info({ integration: id }, 'integration revoked');
   }
 

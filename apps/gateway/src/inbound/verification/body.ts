@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { BodyKind } from './content-type';
 import { reject } from './rejection';
 import type { RejectedInbound } from './types';
@@ -7,11 +8,8 @@ export type JsonObject = Record<string, unknown>;
 
 type Parsed = { ok: true; value: JsonObject } | RejectedInbound;
 
-/**
- * Strict UTF-8: a body with invalid bytes is refused rather than silently patched, since the
- * patched text would no longer be what the sender signed. A leading byte order mark is dropped.
- */
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
+/** A leading byte order mark, dropped before parsing as TextDecoder would drop it. */
+const BYTE_ORDER_MARK = '\uFEFF';
 
 /** Parses a body that has already been verified; call it on nothing else. */
 export function parseBody(body: Buffer, kind: BodyKind): Parsed {
@@ -42,10 +40,13 @@ function parseJsonObject(text: string): Parsed {
   return { ok: true, value: value as JsonObject };
 }
 
+/**
+ * Strict UTF-8: a body with invalid bytes is refused rather than silently patched, since the
+ * patched text would no longer be what the sender signed. The check is native and allocates
+ * nothing; only a valid body is turned into text.
+ */
 function decodeUtf8(body: Buffer): string | undefined {
-  try {
-    return UTF8.decode(body);
-  } catch {
-    return undefined;
-  }
+  if (!isUtf8(body)) return undefined;
+  const text = body.toString('utf8');
+  return text.startsWith(BYTE_ORDER_MARK) ? text.slice(1) : text;
 }
