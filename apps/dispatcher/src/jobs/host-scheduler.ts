@@ -221,7 +221,11 @@ export class HostScheduler {
     const due = outstanding.findIndex((at) => at > now);
     outstanding.splice(0, due === -1 ? outstanding.length : due);
 
-    const spacing = this.paceMs(state) / this.capacity(state);
+    // How soon the receiver works through its line is its average POST, once known. One POST
+    // running long (a stall, perhaps of recording outcomes rather than of the receiver) sets
+    // how long until the first has room (`wait`), not the rate of the whole line: spacing
+    // a backlog at that pace sends it minutes away.
+    const spacing = (state.averageMs ?? this.paceMs(state)) / this.capacity(state);
     const jitter = 0.9 + 0.2 * this.random();
     const delay = (wait + outstanding.length * spacing) * jitter;
     const bounded = Math.round(
