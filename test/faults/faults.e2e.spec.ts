@@ -26,7 +26,8 @@ import { report } from './support/table';
 /** How long NATS or Postgres stays down in a restart. */
 const DOWN_MS = 3000;
 
-jest.setTimeout(30 * 60_000);
+// 10,000 transitions on a busy machine plus a drain that may wait out a 15-minute deferral.
+jest.setTimeout(60 * 60_000);
 
 /** SIGKILL of one process of a service (by its process object), then a restart on its port. */
 function serviceKill(system: RunningSystem, name: ServiceName): Fault {

@@ -23,10 +23,14 @@ import { TransitionLoad, type TransitionAttempt } from './transition-load';
 export const FAULT_SCALE = Number(process.env.KERA_FAULT_SCALE ?? 300);
 /** Tickets moved at once, one client each. */
 export const FAULT_TICKETS = 24;
-// A killed process leaves the messages it held unacknowledged until its
-// consumer's ack wait passes (15 s for delivery jobs, 30 s for the others);
-// meanwhile the backlog stands still, so the drain allows far more than that.
-export const FAULT_DRAIN_TIMEOUT_MS = 240_000;
+// How long the backlog may stand still before the drain is given up. A killed
+// process leaves the messages it held unacknowledged until its consumer's ack
+// wait passes (15 s for delivery jobs, 30 s for the others), and a delivery the
+// dispatcher handed back while its receiver (or the recording of outcomes)
+// stalled may wait in JetStream up to the dispatcher's longest deferral, 15
+// minutes: the drain allows for that, so that a slow tail is not taken for a
+// loss. A system that is stuck fails after it.
+export const FAULT_DRAIN_TIMEOUT_MS = 16 * 60_000;
 
 export const PROJECT = 'FLT';
 const STATES = ['open', 'review'] as const;
