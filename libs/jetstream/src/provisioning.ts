@@ -49,7 +49,7 @@ export interface StreamPolicy {
  * Duplicate windows protect a publish retried after a lost acknowledgement
  * (the event id is the message id); two minutes is far beyond any retry of
  * the publisher and keeps the ids the server holds in memory small. The
- * 72-hour deduplication of inbound delivery ids lives in Postgres, not here.
+ * 7-day memory of inbound delivery ids lives in Postgres, not here.
  *
  * The shares leave 10 % of the budget to the object store of large inbound
  * bodies (see inboundBodiesMaxBytes).

@@ -1,17 +1,22 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from './system';
 
-const BIN_DIRS = ['/usr/lib/postgresql/15/bin', '/usr/lib/postgresql/16/bin'];
+/** Where Debian and Ubuntu put each installed major version's server binaries. */
+const DEBIAN_VERSIONS = '/usr/lib/postgresql';
 
-/** The directory of initdb/pg_ctl: `PG_BIN`, a Debian version directory, or the PATH. */
+/** The directory of initdb/pg_ctl: `PG_BIN`, the newest Debian version directory, or the PATH. */
 function postgresBinDir(): string {
   const configured = process.env.PG_BIN;
   if (configured) return configured;
-  const known = BIN_DIRS.find((dir) => existsSync(path.join(dir, 'pg_ctl')));
+  const versions = existsSync(DEBIAN_VERSIONS) ? readdirSync(DEBIAN_VERSIONS) : [];
+  const known = versions
+    .sort((a, b) => Number(b) - Number(a))
+    .map((version) => path.join(DEBIAN_VERSIONS, version, 'bin'))
+    .find((dir) => existsSync(path.join(dir, 'pg_ctl')));
   if (known) return known;
   const found = spawnSync('sh', ['-c', 'command -v pg_ctl'], { encoding: 'utf8' });
   if (found.status !== 0 || !found.stdout.trim()) {

@@ -38,8 +38,13 @@ interface HostState {
   queue: SlotTask[];
   /** Moving average of POST durations, null until one finished. */
   averageMs: number | null;
-  /** When the last delivery handed back to JetStream is due; spaces out the next ones. */
-  horizon: number;
+  /**
+   * When each delivery handed back to JetStream and not due yet is due, in ascending order.
+   * A new one is spaced after as many of them as are still out, at the receiver's present
+   * pace: what was handed back while the receiver looked slow (or while recording outcomes
+   * stalled) does not push later ones further out once it answers quickly again.
+   */
+  deferredUntil: number[];
   lastUsed: number;
 }
 
@@ -135,7 +140,14 @@ export class HostScheduler {
     let state = this.hosts.get(key);
     if (!state) {
       if (this.hosts.size >= MAX_IDLE_HOSTS) this.forgetIdleHosts();
-      state = { key, running: new Map(), queue: [], averageMs: null, horizon: 0, lastUsed: 0 };
+      state = {
+        key,
+        running: new Map(),
+        queue: [],
+        averageMs: null,
+        deferredUntil: [],
+        lastUsed: 0,
+      };
       this.hosts.set(key, state);
     }
     state.lastUsed = this.now();
@@ -216,12 +228,22 @@ export class HostScheduler {
 
   private deferralMs(state: HostState, wait: number): number {
     const now = this.now();
-    const dueAt = Math.max(now + wait, state.horizon);
-    state.horizon = dueAt + this.paceMs(state) / this.capacity(state);
+    const outstanding = state.deferredUntil;
+    const due = outstanding.findIndex((at) => at > now);
+    outstanding.splice(0, due === -1 ? outstanding.length : due);
 
+    // How soon the receiver works through its line is its average POST, once known. One POST
+    // running long (a stall, perhaps of recording outcomes rather than of the receiver) sets
+    // how long until the first has room (`wait`), not the rate of the whole line: spacing
+    // a backlog at that pace sends it minutes away.
+    const spacing = (state.averageMs ?? this.paceMs(state)) / this.capacity(state);
     const jitter = 0.9 + 0.2 * this.random();
-    const delay = (dueAt - now) * jitter;
-    return Math.round(Math.min(this.limits.maxDeferMs, Math.max(this.limits.minDeferMs, delay)));
+    const delay = (wait + outstanding.length * spacing) * jitter;
+    const bounded = Math.round(
+      Math.min(this.limits.maxDeferMs, Math.max(this.limits.minDeferMs, delay)),
+    );
+    insertSorted(outstanding, now + bounded);
+    return bounded;
   }
 
   private paceMs(state: HostState): number {
@@ -258,6 +280,18 @@ export class HostScheduler {
       .sort((a, b) => a.lastUsed - b.lastUsed);
     for (const state of idle.slice(0, Math.ceil(idle.length / 2))) this.hosts.delete(state.key);
   }
+}
+
+/** Inserts `value` into the ascending `values`, keeping them in order. */
+function insertSorted(values: number[], value: number): void {
+  let low = 0;
+  let high = values.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((values[middle] as number) <= value) low = middle + 1;
+    else high = middle;
+  }
+  values.splice(low, 0, value);
 }
 
 /** The receiver a URL names, for per-receiver limits: scheme, host and port. */

@@ -101,6 +101,49 @@ describe('HostScheduler', () => {
     expect(delays[2]).toBeGreaterThan(delays[1] as number);
   });
 
+  it('does not make a receiver that hung once wait for ever: later deferrals follow its present pace', async () => {
+    const { clock, submit } = setUp();
+    const hung = [submit('r'), submit('r')];
+    clock.now = 5000;
+    // While it hangs, a backlog is handed back, spaced out up to the longest delay.
+    const handedBack = Array.from({ length: 100 }, () => submit('r'));
+    expect(handedBack.every((x) => x.admission === 'deferred')).toBe(true);
+    // It answers again, quickly, and every delivery handed back has come due.
+    for (const { task } of hung) await task.finish();
+    for (let i = 0; i < 12; i += 1) await submit('r').task.finish();
+    clock.now = 70_000;
+
+    // A short stall: both slots busy for 1.5 s, so the next delivery is handed back.
+    submit('r');
+    submit('r');
+    clock.now = 71_500;
+    const next = submit('r');
+
+    expect(next.admission).toBe('deferred');
+    expect(next.task.deferredFor).toBe(1500);
+  });
+
+  it('spaces a backlog handed back during a stall at the pace the receiver answered at', async () => {
+    const { clock, submit } = setUp();
+    for (let i = 0; i < 3; i += 1) {
+      const { task } = submit('r');
+      clock.now += 100;
+      await task.finish();
+    }
+    submit('r');
+    submit('r');
+    clock.now += 5000;
+
+    const handedBack = Array.from({ length: 100 }, () => submit('r'));
+
+    expect(handedBack.every((x) => x.admission === 'deferred')).toBe(true);
+    const delays = handedBack.map((x) => x.task.deferredFor as number);
+    expect(delays[0]).toBe(5000);
+    expect(delays[1]).toBeGreaterThan(delays[0] as number);
+    // 99 places in line at 100 ms per POST over 2 slots, after the 5 s stall.
+    expect(delays[99]).toBe(5000 + 99 * 50);
+  });
+
   it("keeps the quick receivers' share of slots however many receivers hang", async () => {
     const { clock, scheduler, submit } = setUp({ slots: 8, hostSlots: 2, slowSlots: 4 });
     await Promise.all(['q1', 'q2'].map((host) => submit(host).task.finish()));
