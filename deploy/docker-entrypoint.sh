@@ -4,11 +4,11 @@
 set -e
 service="${1:-gateway}"
 case "$service" in
-  audit)
-    # The same V8 options as libs/config/src/node-options.ts gives the audit service.
+  audit|dispatcher)
+    # The same V8 options as libs/config/src/node-options.ts gives these two services.
     exec node --max-semi-space-size=8 --max-old-space-size=160 \
-      -r /app/tools/register.js /app/dist/apps/audit/src/main.js ;;
-  gateway|workflow|dispatcher)
+      -r /app/tools/register.js "/app/dist/apps/$service/src/main.js" ;;
+  gateway|workflow)
     exec node -r /app/tools/register.js "/app/dist/apps/$service/src/main.js" ;;
   kera)
     shift

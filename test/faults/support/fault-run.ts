@@ -27,10 +27,10 @@ export const FAULT_TICKETS = 24;
 // process leaves the messages it held unacknowledged until its consumer's ack
 // wait passes (15 s for delivery jobs, 30 s for the others), and a delivery the
 // dispatcher handed back while its receiver (or the recording of outcomes)
-// stalled may wait in JetStream up to the dispatcher's longest deferral, 15
+// stalled may wait in JetStream up to the dispatcher's longest deferral, 2
 // minutes: the drain allows for that, so that a slow tail is not taken for a
 // loss. A system that is stuck fails after it.
-export const FAULT_DRAIN_TIMEOUT_MS = 16 * 60_000;
+export const FAULT_DRAIN_TIMEOUT_MS = 4 * 60_000;
 
 export const PROJECT = 'FLT';
 const STATES = ['open', 'review'] as const;

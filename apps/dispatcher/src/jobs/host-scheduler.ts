@@ -16,7 +16,12 @@ export interface SchedulerLimits {
   slowAfterMs: number;
   /** A delivery that would wait longer than this for its receiver is handed back to JetStream. */
   maxQueueWaitMs: number;
-  /** Bounds of the delay a handed-back delivery waits in JetStream. */
+  /**
+   * Bounds of the delay a handed-back delivery waits in JetStream. The upper bound is short
+   * on purpose: a delay is an estimate made at one moment (perhaps during a stall), and a
+   * delivery that comes back too early is simply handed back again, while one sent too far
+   * away leaves its receiver idle until it returns.
+   */
   minDeferMs: number;
   maxDeferMs: number;
 }
@@ -64,7 +69,7 @@ export function limitsFor(slots: number): SchedulerLimits {
     slowAfterMs: 1000,
     maxQueueWaitMs: 1000,
     minDeferMs: 100,
-    maxDeferMs: 15 * 60_000,
+    maxDeferMs: 2 * 60_000,
   };
 }
 
