@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { EventTypes, type CreatedIntegration, type InboundRejectedData } from '@kera/contracts';
 import { NatsServer, eventually, startSystem, type RunningSystem } from '@kera/testing';
 import { createIntegration, deliver, githubHeaders, pathOf } from './test-senders.spec';
@@ -66,6 +67,44 @@ describe('inbound body limit', () => {
 
     expect(response.status).toBe(413);
     expect(await response.json()).toMatchObject({ status: 413, reason: 'body_too_large' });
+  });
+
+  it('answers 413 to a sender still streaming a body announced over the limit, and keeps the connection', async () => {
+    const announced = MAX_BYTES * 256;
+    const url = new URL(`${system.gatewayUrl}${pathOf(github.url)}`);
+    const socket = connect(Number(url.port), url.hostname);
+    const received: Buffer[] = [];
+    socket.on('data', (part: Buffer) => received.push(part));
+    const failure = new Promise<Error>((resolve) => socket.on('error', resolve));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+
+    socket.write(
+      `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\n` +
+        `X-GitHub-Event: push\r\nX-GitHub-Delivery: ${randomUUID()}\r\n` +
+        `Content-Length: ${announced}\r\n\r\n`,
+    );
+    // Keeps sending the body the whole time, as a sender that does not wait for an answer.
+    const block = Buffer.alloc(MAX_BYTES, 'x');
+    for (let sent = 0; sent < announced && !socket.destroyed; sent += block.length) {
+      if (!socket.write(block)) {
+        await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), closed]);
+      }
+    }
+    const head = await eventually(
+      async () => {
+        const text = Buffer.concat(received).toString('latin1');
+        return text.includes('\r\n\r\n') ? text.slice(0, text.indexOf('\r\n\r\n')) : undefined;
+      },
+      10_000,
+      'the answer',
+    );
+    socket.end();
+    await Promise.race([closed, failure]);
+
+    expect(head).toMatch(/^HTTP\/1\.1 413 /);
+    // The whole body was read and discarded, so the connection was not closed under the sender.
+    expect(head.toLowerCase()).not.toContain('connection: close');
+    expect(socket.errored).toBeNull();
   });
 
   it('refuses a body sent in chunks with 413 once it passes the limit', async () => {

@@ -86,6 +86,14 @@ export function inboundRoutes(
           const url = extra.length === 0 ? { slug, token } : { slug: '', token: '' };
           const admission = await inbound.admit(url.slug, url.token, origin(request));
           if (!admission.admitted) return send(reply, admission.answer);
+          // A body announced over the limit is refused here rather than by the body parser,
+          // which would also ask for the connection to be closed: closing while the sender is
+          // still sending makes the kernel reset the connection, and the sender may lose the
+          // 413 before reading it. Answered from here, the connection stays open and Node
+          // discards the rest of the body (within the server's request timeout).
+          if (announcedLength(request) > maxBytes) {
+            return send(reply, inbound.refuseUnread(admission.arrival, 413));
+          }
           arrivals.set(request, admission.arrival);
         },
       },
@@ -97,6 +105,12 @@ export function inboundRoutes(
       },
     );
   };
+}
+
+/** The Content-Length the request announced; 0 without one (a chunked body is counted as read). */
+function announcedLength(request: FastifyRequest): number {
+  const length = Number(request.headers['content-length'] ?? 0);
+  return Number.isFinite(length) ? length : 0;
 }
 
 function origin(request: FastifyRequest): Origin {
