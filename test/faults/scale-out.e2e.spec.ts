@@ -8,7 +8,13 @@ import {
   type ServiceName,
   type ServiceProcess,
 } from '@kera/testing';
-import { FAULT_SCALE, figuresTable, prepareProject, runWithFaults } from './support/fault-run';
+import {
+  FAULT_SCALE,
+  expectNothingLost,
+  figuresTable,
+  prepareProject,
+  runWithFaults,
+} from './support/fault-run';
 import { formatTable, report } from './support/table';
 
 const INSTANCES = { gateway: 2, workflow: 2, dispatcher: 3, audit: 2 } as const;
@@ -130,16 +136,9 @@ describe('several instances of each service', () => {
       ].join('\n'),
     );
 
-    expect(result.busy).toEqual([]);
-    expect(total).toMatchObject({
-      acceptedWithoutOneEvent: 0,
-      auditMissing: 0,
-      auditDuplicated: 0,
-      actionsWithoutAttempt: 0,
-      lost: 0,
-      duplicates: 0,
-      inboundWithoutOneEvent: 0,
-    });
+    expectNothingLost(result);
+    // Without faults, not even at-least-once redelivery may repeat a POST.
+    expect(total?.duplicates).toBe(0);
     // Shared: every process did part of the work of its service.
     for (const counts of [perGateway, perWorkflow, perDispatcher]) {
       expect(counts.every((count) => count > 0)).toBe(true);
