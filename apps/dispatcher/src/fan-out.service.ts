@@ -78,8 +78,10 @@ export class TransitionFanOut {
         const delivery: PreparedDelivery = payload.ok
           ? { request, action, body: payload.body }
           : { request, problem: payload.reason };
-        const sent = action.timeout_ms <= DIRECT_MAX_TIMEOUT_MS && this.queue.startNow(delivery);
-        return sent || this.enqueue(event, request);
+        // Resolves once the outcome is recorded; null when the receiver has no free slot.
+        const direct =
+          action.timeout_ms <= DIRECT_MAX_TIMEOUT_MS ? this.queue.startNow(delivery) : null;
+        return direct ?? this.enqueue(event, request);
       }),
     );
   }
