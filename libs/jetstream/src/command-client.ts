@@ -6,9 +6,12 @@ import {
   type CommandReply,
   type Naming,
 } from '@kera/contracts';
+import { ReplyInbox } from './reply-inbox';
 
 /** Sends request/reply commands to the service that owns them and unwraps the reply. */
 export class CommandClient {
+  private inbox: ReplyInbox | null = null;
+
   constructor(
     private readonly nc: NatsConnection,
     private readonly naming: Naming,
@@ -23,8 +26,9 @@ export class CommandClient {
     const { headers, timeoutMs } = options;
     let reply: CommandReply<T>;
     try {
-      const msg = await this.nc.request(this.naming.command(name), JSON.stringify(payload), {
-        timeout: timeoutMs ?? this.timeoutMs,
+      this.inbox ??= new ReplyInbox(this.nc);
+      const msg = await this.inbox.request(this.naming.command(name), JSON.stringify(payload), {
+        timeoutMs: timeoutMs ?? this.timeoutMs,
         headers: headers ? toNatsHeaders(headers) : undefined,
       });
       reply = msg.json<CommandReply<T>>();

@@ -4,3 +4,4 @@ export * from './publisher';
 export * from './command-client';
 export * from './transport';
 export * from './reading';
+export * from './reply-inbox';

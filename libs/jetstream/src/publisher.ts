@@ -1,5 +1,6 @@
-import { headers as natsHeaders, type JetStreamClient, type NatsConnection } from 'nats';
+import { headers as natsHeaders, type Msg, type NatsConnection } from 'nats';
 import { ConflictError, UnavailableError, type KeraEvent } from '@kera/contracts';
+import { ReplyInbox } from './reply-inbox';
 
 /** The stream already has a newer event on this subject: someone else won the race. */
 export class ConcurrencyError extends ConflictError {
@@ -35,16 +36,59 @@ const WRONG_LAST_SEQUENCE = 10071;
 /** The stream is at its byte limit and refuses new messages (discard new). */
 const STORE_FAILED = 10077;
 
+/** How long an append waits for JetStream's acknowledgement. */
+const APPEND_TIMEOUT_MS = 5000;
+
+/** What JetStream answers a publish with: where it stored it, or why it did not. */
+interface PublishAck {
+  seq?: number;
+  duplicate?: boolean;
+  error?: { code?: number; err_code?: number; description?: string };
+}
+
+/** A refused or unreadable acknowledgement, shaped like the client's errors. */
+class PublishFailure extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly api_error?: PublishAck['error'],
+  ) {
+    super(message);
+    this.name = 'PublishFailure';
+  }
+}
+
+/**
+ * Reads JetStream's acknowledgement of a publish: where the message was stored, or an error
+ * that `translatePublishError` understands.
+ */
+export function readPublishAck(message: Msg): AppendResult {
+  if (message.headers?.hasError) {
+    const code = String(message.headers.code);
+    throw new PublishFailure(`JetStream answered ${code}`, code);
+  }
+  let ack: PublishAck;
+  try {
+    ack = message.json<PublishAck>();
+  } catch {
+    throw new PublishFailure('JetStream sent an unreadable acknowledgement', 'BAD_ACK');
+  }
+  if (ack.error !== undefined || typeof ack.seq !== 'number') {
+    const description = ack.error?.description ?? 'no sequence in the acknowledgement';
+    throw new PublishFailure(description, 'API_ERROR', ack.error);
+  }
+  return { seq: ack.seq, duplicate: ack.duplicate === true };
+}
+
 /**
  * Appends CloudEvents to JetStream. The event id is the message id, so a
- * publish retried after a lost acknowledgement is stored once.
+ * publish retried after a lost acknowledgement is stored once. Acknowledgements
+ * come back to one inbox (see `ReplyInbox`).
  */
 export class EventPublisher {
-  private readonly js: JetStreamClient;
+  private inbox: ReplyInbox | null = null;
 
-  constructor(nc: NatsConnection) {
-    this.js = nc.jetstream({ timeout: 5000 });
-  }
+  constructor(private readonly nc: NatsConnection) {}
 
   async append(
     subject: string,
@@ -60,12 +104,15 @@ export class EventPublisher {
       h.set('Nats-Expected-Last-Subject-Sequence', String(options.expectedLastSubjectSequence));
     }
 
+    h.set('Nats-Msg-Id', event.id);
+
     try {
-      const ack = await this.js.publish(subject, JSON.stringify(event), {
-        msgID: event.id,
+      this.inbox ??= new ReplyInbox(this.nc);
+      const answer = await this.inbox.request(subject, JSON.stringify(event), {
+        timeoutMs: APPEND_TIMEOUT_MS,
         headers: h,
       });
-      return { seq: ack.seq, duplicate: ack.duplicate };
+      return readPublishAck(answer);
     } catch (error) {
       throw translatePublishError(error, subject);
     }

@@ -42,6 +42,27 @@ export class TicketRepository {
     return row ? fromRow(row) : null;
   }
 
+  /**
+   * The snapshot as stored, with the latest version of its project's workflow: what a command
+   * is decided on, in one round trip. The workflow version is null when the project has none.
+   */
+  async snapshotForCommand(
+    id: string,
+  ): Promise<{ ticket: TicketState; workflowVersion: number | null } | null> {
+    const rows: Record<string, unknown>[] = await this.db.query(
+      `SELECT t.id, t.project, t.number, t.title, t.state, t.fields, t.links, t.pipeline,
+              t.version, t.created_at, t.updated_at,
+              (SELECT w.version FROM workflow_versions w
+                WHERE w.project = t.project ORDER BY w.version DESC LIMIT 1) AS workflow_version
+         FROM tickets t WHERE t.id = $1`,
+      [id],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const workflowVersion = row.workflow_version as number | null;
+    return { ticket: fromRow(row), workflowVersion };
+  }
+
   /** The snapshot brought up to date with the stream. */
   async load(id: string): Promise<TicketState | null> {
     return this.catchUp(id, await this.snapshot(id));

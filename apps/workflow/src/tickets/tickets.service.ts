@@ -57,6 +57,14 @@ const CREATION_QUEUE_LIMIT_MS = 5_000;
 /** What a decision asks to append; git automation also sets the event's id and cause. */
 type Decision = Pick<NewEvent<unknown>, 'type' | 'data' | 'id' | 'causationId'>;
 type Decide<D> = (ticket: TicketState) => D | Promise<D>;
+/**
+ * A person's command: decided on the ticket and, when it needs it, on the project's current
+ * workflow (`workflow()` loads it at most once per command).
+ */
+type DecideCommand = (
+  ticket: TicketState,
+  workflow: () => Promise<CurrentWorkflow>,
+) => Decision | Promise<Decision>;
 
 /**
  * Handles ticket commands: load the ticket as its stream has it now (the
@@ -118,8 +126,8 @@ export class TicketsService {
     let decided: { data: TicketTransitionedData; workflow: CurrentWorkflow } | undefined;
     const { ticket: next, event } = await this.decideAndStore(
       command.ticket_id,
-      async (ticket) => {
-        const workflow = decided?.workflow ?? (await this.currentWorkflow(ticket.project));
+      async (ticket, currentWorkflow) => {
+        const workflow = decided?.workflow ?? (await currentWorkflow());
         const data = decideTransition(ticket, move, workflow, new Date());
         decided = { data, workflow };
         return { type: EventTypes.ticketTransitioned, data };
@@ -218,21 +226,28 @@ export class TicketsService {
    */
   private async decideAndStore(
     ticketId: unknown,
-    decide: Decide<Decision>,
+    decide: DecideCommand,
     correlationId: string | undefined,
   ): Promise<{ ticket: TicketState; event: KeraEvent }> {
     if (typeof ticketId !== 'string' || !TICKET_ID.test(ticketId)) {
       throw new NotFoundError(`no ticket ${JSON.stringify(ticketId)}`);
     }
-    const snapshot = await this.tickets.snapshot(ticketId);
-    if (!snapshot) {
+    // The snapshot and the number of its project's latest workflow come in one round trip.
+    const stored = await this.tickets.snapshotForCommand(ticketId);
+    if (!stored) {
       const ticket = await this.existing(ticketId);
-      return this.store(ticket, await decide(ticket), correlationId);
+      return this.store(
+        ticket,
+        await decide(ticket, () => this.currentWorkflow(ticket.project)),
+        correlationId,
+      );
     }
+    const { ticket: snapshot, workflowVersion } = stored;
+    const workflow = () => this.workflowAt(snapshot.project, workflowVersion);
 
     let refusal: unknown;
     try {
-      return await this.store(snapshot, await decide(snapshot), correlationId);
+      return await this.store(snapshot, await decide(snapshot, workflow), correlationId);
     } catch (error) {
       // Only a refused decision (409, 422) or append (409, ConcurrencyError): after any other
       // failure the event may be stored, and deciding again could store the change twice.
@@ -241,7 +256,7 @@ export class TicketsService {
     }
     const current = (await this.tickets.catchUp(ticketId, snapshot)) as TicketState;
     if (current.version === snapshot.version) throw refusal;
-    return this.store(current, await decide(current), correlationId);
+    return this.store(current, await decide(current, workflow), correlationId);
   }
 
   /**
@@ -400,6 +415,16 @@ export class TicketsService {
   private async view(ticket: TicketState): Promise<TicketView> {
     const workflow = await this.workflows.current(ticket.project);
     return toView(ticket, workflow?.definition ?? null);
+  }
+
+  /**
+   * The given version of the project's workflow (definitions are cached, so usually no query),
+   * the latest when the version is unknown; refused as `currentWorkflow` when there is none.
+   */
+  private async workflowAt(project: string, version: number | null): Promise<CurrentWorkflow> {
+    const workflow = version === null ? null : await this.workflows.version(project, version);
+    if (!workflow) return this.currentWorkflow(project);
+    return { version: workflow.version, definition: workflow.definition };
   }
 
   private async currentWorkflow(project: string): Promise<CurrentWorkflow> {
