@@ -8,7 +8,7 @@ import { provisionStreams } from '@kera/jetstream';
 import { openDatabase } from '@kera/persistence';
 import { eventually } from '@kera/testing';
 import { InboundDeliveries } from './inbound-deliveries';
-import { DELIVERY_ID_HEADER, InboundLedger } from './inbound-ledger';
+import { DELIVERY_ID_HEADER, InboundLedger, LedgerNotCurrent } from './inbound-ledger';
 
 jest.setTimeout(60_000);
 
@@ -56,7 +56,7 @@ describe('InboundLedger on a real JetStream and Postgres', () => {
     const ledger = new InboundLedger(nc, deliveries, naming, logger);
     running.push(ledger);
     ledger.onApplicationBootstrap();
-    await ledger.whenCurrent(20_000);
+    await ledger.whenStarted(20_000);
     return ledger;
   }
 
@@ -165,6 +165,21 @@ describe('InboundLedger on a real JetStream and Postgres', () => {
 
     expect(ledger.verdict(stored.eventId)).toBe('maybe');
     await eventually(async () => (ledger.verdict(late.eventId) !== 'new' ? true : undefined));
+    await stopLedger(ledger);
+  });
+
+  it('refuses to answer until it has read the stream, so that nothing is taken for new', async () => {
+    const elsewhere = new Naming({
+      subjectRoot: `kera_${id}_none`,
+      streamPrefix: `KERA_${id.toUpperCase()}_NONE`,
+    });
+    // No INBOUND stream there: the ledger cannot start.
+    const ledger = new InboundLedger(nc, deliveries, elsewhere, logger);
+    running.push(ledger);
+    ledger.onApplicationBootstrap();
+
+    await expect(ledger.whenStarted(300)).rejects.toBeInstanceOf(LedgerNotCurrent);
+    expect(() => ledger.verdict(randomUUID())).toThrow(LedgerNotCurrent);
     await stopLedger(ledger);
   });
 });

@@ -131,18 +131,21 @@ export class InboundLedger implements OnApplicationBootstrap, OnApplicationShutd
     return this.filter.mightHold(eventId) ? 'maybe' : 'new';
   }
 
-  /** Whether `verdict` answers now. */
-  get current(): boolean {
-    return this.notCurrent() === null;
+  /** Whether the gateway has loaded the ledger and read the stream up to where it was. */
+  get started(): boolean {
+    return this.catchingUp === 0;
   }
 
-  /** Waits up to `timeoutMs` for `verdict` to answer (while the gateway starts). */
-  async whenCurrent(timeoutMs: number): Promise<void> {
+  /**
+   * Waits up to `timeoutMs` for the gateway to have started (requests that arrive while it
+   * starts); throws LedgerNotCurrent when it has not by then.
+   */
+  async whenStarted(timeoutMs: number): Promise<void> {
     const until = Date.now() + timeoutMs;
-    for (;;) {
-      const reason = this.notCurrent();
-      if (reason === null) return;
-      if (Date.now() >= until || this.stopped) throw new LedgerNotCurrent(reason);
+    while (!this.started) {
+      if (Date.now() >= until || this.stopped) {
+        throw new LedgerNotCurrent('still reading the stream');
+      }
       await delay(50);
     }
   }
@@ -186,9 +189,12 @@ export class InboundLedger implements OnApplicationBootstrap, OnApplicationShutd
         const info = await jsm.streams.info(this.stream);
         // With no position recorded, the ledger holds every delivery the stream does (each
         // request wrote its own row before): start from the stream's end.
-        const position = await this.deliveries.startPosition(this.stream, info.state.last_seq);
-        this.readPosition = position;
-        this.writtenPosition = position;
+        const { first_seq: first, last_seq: last } = info.state;
+        const position = await this.deliveries.startPosition(this.stream, last);
+        // A position past the stream's end means the stream was made anew: read all it holds
+        // (rows written before are left as they are).
+        this.readPosition = position <= last ? position : Math.max(0, first - 1);
+        this.writtenPosition = this.readPosition;
         await this.installFilter();
         break;
       } catch (error) {

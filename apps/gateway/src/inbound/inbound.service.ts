@@ -60,7 +60,7 @@ interface Refusal {
 const MAX_PENDING_RECORDS = 1000;
 /** Longest slug looked up; longer ones cannot exist. */
 const MAX_SLUG_LENGTH = 100;
-/** How long a request waits for the duplicate check to be ready (while the gateway starts). */
+/** How long a request waits for the duplicate check to be ready while the gateway starts. */
 const LEDGER_WAIT_MS = 5000;
 /** Compared with when no integration has the slug, so a miss takes as long as a wrong token. */
 const UNKNOWN_TOKEN_HASH = randomBytes(32);
@@ -208,7 +208,7 @@ export class InboundService {
     deliveryId: string,
     eventId: string,
   ): Promise<boolean> {
-    if (!this.ledger.current) await this.ledger.whenCurrent(LEDGER_WAIT_MS);
+    if (!this.ledger.started) await this.ledger.whenStarted(LEDGER_WAIT_MS);
     const verdict = this.ledger.verdict(eventId);
     if (verdict === 'new') return false;
     return verdict === 'stored' || this.deliveries.wasAccepted(integrationId, deliveryId);
