@@ -14,6 +14,14 @@ interface Waiter {
   deadline: number;
 }
 
+interface Queued {
+  subject: string;
+  data: Uint8Array;
+  headers: MsgHdrs;
+  resolve(result: AppendResult): void;
+  reject(error: unknown): void;
+}
+
 /** A publish failure shaped like the client's, so that `translatePublishError` reads it alike. */
 class PublishFailure extends Error {
   constructor(
@@ -33,6 +41,10 @@ class PublishFailure extends Error {
  * that has already ended). On the inbound route, one publish per webhook, that was a
  * noticeable share of the gateway's CPU. Here each publish names a reply subject under one
  * inbox; a single timer fails the publishes whose acknowledgement is late.
+ *
+ * Publishes are handed to the client together once per turn of the event loop: the client
+ * writes what it was given within one task in one socket write, so the webhooks whose bodies
+ * arrived in the same turn share a write (and nats-server a read) instead of one each.
  */
 export class AckInbox {
   private readonly prefix: string;
@@ -40,6 +52,7 @@ export class AckInbox {
   private readonly subscription: Subscription;
   private readonly sweeper: NodeJS.Timeout;
   private next = 0;
+  private queued: Queued[] = [];
 
   constructor(
     private readonly nc: NatsConnection,
@@ -57,21 +70,35 @@ export class AckInbox {
 
   /** Publishes `data` to a subject a stream captures; resolves once JetStream stored it. */
   publish(subject: string, data: Uint8Array, headers: MsgHdrs): Promise<AppendResult> {
-    const token = (this.next++).toString(36);
     return new Promise((resolve, reject) => {
-      this.waiting.set(token, { resolve, reject, deadline: Date.now() + this.timeoutMs });
+      if (this.queued.length === 0) setImmediate(this.sendQueued);
+      this.queued.push({ subject, data, headers, resolve, reject });
+    });
+  }
+
+  private readonly sendQueued = (): void => {
+    const queued = this.queued;
+    this.queued = [];
+    const deadline = Date.now() + this.timeoutMs;
+    for (const { subject, data, headers, resolve, reject } of queued) {
+      const token = (this.next++).toString(36);
+      this.waiting.set(token, { resolve, reject, deadline });
       try {
         this.nc.publish(subject, data, { reply: `${this.prefix}.${token}`, headers });
       } catch (error) {
         this.waiting.delete(token);
         reject(error);
       }
-    });
-  }
+    }
+  };
 
   close(): void {
     clearInterval(this.sweeper);
     this.subscription.unsubscribe();
+    for (const queued of this.queued) {
+      queued.reject(new PublishFailure('the connection is closing', 'CONNECTION_CLOSED'));
+    }
+    this.queued = [];
     for (const waiter of this.waiting.values()) {
       waiter.reject(new PublishFailure('the connection is closing', 'CONNECTION_CLOSED'));
     }

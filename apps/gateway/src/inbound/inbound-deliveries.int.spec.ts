@@ -6,7 +6,7 @@ import { InboundDeliveries } from './inbound-deliveries';
 
 const SERVER = 'postgres://postgres@127.0.0.1:5432';
 
-describe('remembered inbound delivery ids on a real Postgres', () => {
+describe('the inbound delivery ledger on a real Postgres', () => {
   const name = `kera_deliveries_${randomBytes(4).toString('hex')}`;
   const integrationId = randomUUID();
   let db: DataSource;
@@ -30,52 +30,85 @@ describe('remembered inbound delivery ids on a real Postgres', () => {
     await admin.end();
   });
 
-  it('remembers each of many deliveries arriving at once exactly once, the first of a pair', async () => {
-    const ids = Array.from({ length: 40 }, () => randomUUID());
-    const requests = [...ids, ...ids.slice(0, 10)];
+  function rows(count: number) {
+    return Array.from({ length: count }, () => ({
+      integrationId,
+      deliveryId: randomUUID(),
+      eventId: randomUUID(),
+    }));
+  }
 
-    const fresh = await Promise.all(
-      requests.map((id) => deliveries.remember(integrationId, id, randomUUID())),
+  async function position(stream: string): Promise<number | null> {
+    const found: { seq: string }[] = await db.query(
+      'SELECT seq FROM inbound_ledger_positions WHERE stream = $1',
+      [stream],
     );
+    return found[0] === undefined ? null : Number(found[0].seq);
+  }
 
-    expect(fresh.slice(0, 40)).toEqual(ids.map(() => true));
-    expect(fresh.slice(40)).toEqual(ids.slice(0, 10).map(() => false));
-    const rows: { n: number }[] = await db.query(
-      'SELECT count(*)::int AS n FROM inbound_deliveries WHERE delivery_id = ANY($1)',
-      [ids],
+  it('writes deliveries with the position they reach, keeping rows written before and never moving back', async () => {
+    const stream = `S_${randomBytes(4).toString('hex')}`;
+    const first = rows(30);
+    await deliveries.write(stream, first, 40);
+    expect(await position(stream)).toBe(40);
+
+    // Written again (another gateway, or after a crash), with a row of its own event id: kept.
+    const again = [{ ...first[0]!, eventId: randomUUID() }, ...rows(2)];
+    await deliveries.write(stream, again, 35);
+    expect(await position(stream)).toBe(40);
+
+    const stored: { event_id: string }[] = await db.query(
+      'SELECT event_id FROM inbound_deliveries WHERE delivery_id = $1',
+      [first[0]!.deliveryId],
     );
-    expect(rows[0]?.n).toBe(40);
+    expect(stored).toEqual([{ event_id: first[0]!.eventId }]);
+    for (const row of [...first, ...again]) {
+      expect(await deliveries.wasAccepted(integrationId, row.deliveryId)).toBe(true);
+    }
   });
 
-  it('answers false for a delivery remembered before, and says it was accepted', async () => {
-    const id = randomUUID();
-    expect(await deliveries.remember(integrationId, id, randomUUID())).toBe(true);
+  it('skips deliveries of an integration that is not in the table, and writes the rest', async () => {
+    const stream = `S_${randomBytes(4).toString('hex')}`;
+    const unknown = {
+      integrationId: randomUUID(),
+      deliveryId: randomUUID(),
+      eventId: randomUUID(),
+    };
+    const known = rows(1);
+    await deliveries.write(stream, [unknown, ...known], 7);
 
-    expect(await deliveries.remember(integrationId, id, randomUUID())).toBe(false);
-    expect(await deliveries.wasAccepted(integrationId, id)).toBe(true);
-    expect(await deliveries.wasAccepted(integrationId, randomUUID())).toBe(false);
+    expect(await position(stream)).toBe(7);
+    expect(await deliveries.wasAccepted(unknown.integrationId, unknown.deliveryId)).toBe(false);
+    expect(await deliveries.wasAccepted(integrationId, known[0]!.deliveryId)).toBe(true);
   });
 
-  it('answers questions and writes sent together in one turn, the questions as of before the writes', async () => {
-    const before = randomUUID();
-    await deliveries.remember(integrationId, before, randomUUID());
-    const fresh = randomUUID();
+  it('records a start position once and then keeps the one written', async () => {
+    const stream = `S_${randomBytes(4).toString('hex')}`;
+    expect(await deliveries.startPosition(stream, 12)).toBe(12);
+    expect(await deliveries.startPosition(stream, 99)).toBe(12);
+    await deliveries.write(stream, [], 20);
+    expect(await deliveries.startPosition(stream, 99)).toBe(20);
+  });
 
-    const [askedBefore, written, askedFresh, askedUnknown] = await Promise.all([
-      deliveries.wasAccepted(integrationId, before),
-      deliveries.remember(integrationId, fresh, randomUUID()),
-      deliveries.wasAccepted(integrationId, fresh),
+  it('answers questions sent together in one statement, each for its own integration and id', async () => {
+    const written = rows(3);
+    await deliveries.write(`S_${randomBytes(4).toString('hex')}`, written, 3);
+
+    const answers = await Promise.all([
+      ...written.map((row) => deliveries.wasAccepted(integrationId, row.deliveryId)),
       deliveries.wasAccepted(integrationId, randomUUID()),
+      deliveries.wasAccepted(randomUUID(), written[0]!.deliveryId),
     ]);
-
-    expect([askedBefore, written, askedFresh, askedUnknown]).toEqual([true, true, false, false]);
-    expect(await deliveries.wasAccepted(integrationId, fresh)).toBe(true);
+    expect(answers).toEqual([true, true, true, false, false]);
   });
 
-  it('fails the deliveries of a statement that fails, and keeps remembering later ones', async () => {
-    const unknownIntegration = deliveries.remember(randomUUID(), randomUUID(), randomUUID());
+  it('hands out every event id of the ledger, across pages', async () => {
+    const written = rows(25);
+    await deliveries.write(`S_${randomBytes(4).toString('hex')}`, written, 25);
 
-    await expect(unknownIntegration).rejects.toThrow(/foreign key/);
-    expect(await deliveries.remember(integrationId, randomUUID(), randomUUID())).toBe(true);
+    const seen = new Set<string>();
+    await deliveries.eachEventId((ids) => ids.forEach((id) => seen.add(id)));
+    expect(written.every((row) => seen.has(row.eventId))).toBe(true);
+    expect(await deliveries.count()).toBe(seen.size);
   });
 });

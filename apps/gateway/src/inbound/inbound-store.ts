@@ -25,6 +25,7 @@ import {
   type ReceivedDelivery,
 } from './inbound-event';
 import { AckInbox } from './ack-inbox';
+import { DELIVERY_ID_HEADER } from './inbound-ledger';
 
 /** Room left in a message for its headers when deciding whether an event fits. */
 const HEADER_ROOM = 8 * 1024;
@@ -90,15 +91,24 @@ export class InboundStore implements OnApplicationShutdown {
         ? inline
         : await this.withStoredBody(eventId, delivery, body);
 
-    return this.append(subject, event);
+    return this.append(subject, event, delivery.verified.delivery_id);
   }
 
-  /** The event id is the message id, so a retried request is stored once. */
-  private async append(subject: string, event: KeraEvent): Promise<AppendResult> {
+  /**
+   * The event id is the message id, so a retried request is stored once. The delivery id
+   * travels in a header too (percent-encoded: header values lose their outer spaces), so that
+   * the ledger is written from the stream's headers alone.
+   */
+  private async append(
+    subject: string,
+    event: KeraEvent,
+    deliveryId: string,
+  ): Promise<AppendResult> {
     const h = natsHeaders();
     h.set('Nats-Msg-Id', event.id);
     h.set(EVENT_HEADERS.type, event.type);
     h.set(EVENT_HEADERS.correlation, event.correlationid);
+    h.set(DELIVERY_ID_HEADER, encodeURIComponent(deliveryId));
     try {
       return await this.acks.publish(subject, Buffer.from(JSON.stringify(event)), h);
     } catch (error) {

@@ -8,7 +8,8 @@ import {
   type KeraEvent,
 } from '@kera/contracts';
 import { Client } from 'pg';
-import { eventually, startSystem, type RunningSystem } from '@kera/testing';
+import { eventually, startSystem, stopService, type RunningSystem } from '@kera/testing';
+import { inboundEventId } from './inbound-event';
 import {
   StreamReader,
   createIntegration,
@@ -133,20 +134,65 @@ describe('POST /webhooks/inbound/{slug}/{token}', () => {
     expect(stored).toHaveLength(1);
   });
 
-  it('answers 200 to a delivery id accepted long ago, when JetStream no longer knows it', async () => {
+  async function ledgerHolds(delivery: string): Promise<boolean> {
+    const database = new Client({ connectionString: system.environment.databaseUrl });
+    await database.connect();
+    try {
+      const rows = await database.query(
+        'SELECT 1 FROM inbound_deliveries WHERE integration_id = $1 AND delivery_id = $2',
+        [github.id, delivery],
+      );
+      return rows.rowCount === 1;
+    } finally {
+      await database.end();
+    }
+  }
+
+  it('answers 200 to a delivery id accepted after JetStream forgot it, from the ledger', async () => {
+    const jsm = await streams.manager();
+    const name = system.environment.naming.stream('INBOUND');
+    const config = (await jsm.streams.info(name)).config;
+    // A duplicate window of one second stands in for the two minutes gone by.
+    await jsm.streams.update(name, { ...config, duplicate_window: 1_000_000_000 });
+    try {
+      const delivery = randomUUID();
+      const send = () =>
+        deliver(system, github.url, PUSH, githubHeaders(github.secret, PUSH, { delivery }));
+      expect((await send()).status).toBe(202);
+      await eventually(async () => ((await ledgerHolds(delivery)) ? true : undefined));
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+
+      const again = await send();
+      expect(again.status).toBe(200);
+      expect(await again.json()).toMatchObject({ status: 'duplicate', delivery_id: delivery });
+      const stored = (await receivedEvents()).filter(
+        (event) => event.data.delivery_id === delivery,
+      );
+      expect(stored).toHaveLength(1);
+    } finally {
+      await jsm.streams.update(name, config);
+    }
+  });
+
+  it('answers 200 to a delivery id accepted long ago, after a restart of the gateway', async () => {
     const delivery = randomUUID();
     const database = new Client({ connectionString: system.environment.databaseUrl });
     await database.connect();
     try {
-      // As it was remembered days ago: JetStream's two-minute duplicate window is long gone.
+      // As it was written days ago: JetStream's two-minute duplicate window is long gone.
       await database.query(
         `INSERT INTO inbound_deliveries (integration_id, delivery_id, event_id, received_at)
          VALUES ($1, $2, $3, now() - interval '3 days')`,
-        [github.id, delivery, randomUUID()],
+        [github.id, delivery, inboundEventId(github.id, delivery)],
       );
     } finally {
       await database.end();
     }
+    // A gateway learns the ledger's rows when it starts (after that, from the stream).
+    const gateway = system.services.get('gateway');
+    if (gateway === undefined) throw new Error('no gateway');
+    await stopService(gateway, 'SIGKILL');
+    await system.restart(gateway);
 
     const again = await deliver(
       system,

@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { IntegrationsModule } from '../integrations/integrations.module';
 import { DeliveryCounts } from './delivery-counts';
-import { DeliveryIdPruner, InboundDeliveries } from './inbound-deliveries';
+import { DeliveryIdPruner } from './delivery-id-pruner';
+import { InboundDeliveries } from './inbound-deliveries';
+import { InboundLedger } from './inbound-ledger';
 import { InboundMetrics } from './inbound-metrics';
 import { InboundStore } from './inbound-store';
 import { InboundRoute } from './inbound.route';
@@ -12,6 +14,7 @@ import { InboundService } from './inbound.service';
   imports: [IntegrationsModule],
   providers: [
     InboundDeliveries,
+    InboundLedger,
     DeliveryIdPruner,
     DeliveryCounts,
     InboundMetrics,

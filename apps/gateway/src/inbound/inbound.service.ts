@@ -9,7 +9,7 @@ import { verifyingSecrets, type ActiveIntegration } from '../integrations/integr
 import { IntegrationProjection } from '../integrations/integration-projection';
 import { SLUG_FORMAT } from '../integrations/slug';
 import { BoundedBackground } from './background';
-import { claimedIdentity, deliveryIdCandidates } from './claimed-identity';
+import { claimedIdentity } from './claimed-identity';
 import {
   NOT_FOUND_ANSWER,
   NOT_FOUND_DETAIL,
@@ -21,6 +21,7 @@ import {
 } from './inbound-answer';
 import { DeliveryCounts } from './delivery-counts';
 import { InboundDeliveries } from './inbound-deliveries';
+import { InboundLedger } from './inbound-ledger';
 import { inboundEventId, rejectedEvent } from './inbound-event';
 import { InboundMetrics, UNKNOWN_PROVIDER } from './inbound-metrics';
 import { InboundStore } from './inbound-store';
@@ -37,8 +38,6 @@ export interface Origin {
 /** A request whose URL named an active integration with its right token. */
 export interface Arrival extends Origin {
   integration: ActiveIntegration;
-  /** The delivery ids the headers offer, and which of them the integration accepted before. */
-  offered: { ids: readonly string[]; accepted: Promise<Set<string>> };
 }
 
 /** The outcome of checking a URL: the arrival to read the body for, or the answer to send. */
@@ -61,6 +60,8 @@ interface Refusal {
 const MAX_PENDING_RECORDS = 1000;
 /** Longest slug looked up; longer ones cannot exist. */
 const MAX_SLUG_LENGTH = 100;
+/** How long a request waits for the duplicate check to be ready while the gateway starts. */
+const LEDGER_WAIT_MS = 5000;
 /** Compared with when no integration has the slug, so a miss takes as long as a wrong token. */
 const UNKNOWN_TOKEN_HASH = randomBytes(32);
 
@@ -77,6 +78,7 @@ export class InboundService {
   constructor(
     private readonly integrations: IntegrationProjection,
     private readonly deliveries: InboundDeliveries,
+    private readonly ledger: InboundLedger,
     private readonly counts: DeliveryCounts,
     private readonly store: InboundStore,
     private readonly metrics: InboundMetrics,
@@ -106,7 +108,7 @@ export class InboundService {
     if (integration !== null && tokenMatches) {
       return {
         admitted: true,
-        arrival: { ...origin, integration, offered: this.offered(integration, origin) },
+        arrival: { ...origin, integration },
       };
     }
 
@@ -175,50 +177,41 @@ export class InboundService {
   ): Promise<InboundAnswer> {
     const { integration } = arrival;
     const eventId = inboundEventId(integration.id, verified.delivery_id);
-    const fields = { integration: integration.id, delivery_id: verified.delivery_id };
 
-    if (await this.acceptedBefore(arrival, verified.delivery_id)) {
+    if (await this.acceptedBefore(integration.id, verified.delivery_id, eventId)) {
       this.counts.count(integration.id, 'seen', arrival.receivedAt);
       return this.answer('duplicate', eventId, verified);
     }
 
     const stored = await this.store.storeReceived(eventId, { ...arrival, verified }, body);
-    // The event is stored: whatever happens to the row, the answer is a success. Without the
-    // row, a redelivery more than two minutes later would be stored a second time.
-    const remembered = await this.deliveries
-      .remember(integration.id, verified.delivery_id, eventId)
-      .catch((error: unknown) => {
-        this.logger.error({ ...fields, err: error }, 'inbound delivery stored but not remembered');
-        return !stored.duplicate;
-      });
-    this.counts.count(integration.id, remembered ? 'accepted' : 'seen', arrival.receivedAt);
+    // Stored a second time only if JetStream no longer knew the event id (its duplicate window
+    // is two minutes) while the ledger did not know it yet: see InboundLedger.
+    if (!stored.duplicate) this.ledger.stored(stored.seq);
+    this.counts.count(integration.id, stored.duplicate ? 'seen' : 'accepted', arrival.receivedAt);
 
     const outcome = stored.duplicate ? 'duplicate' : isPing(verified) ? 'ping' : 'accepted';
-    this.logger.debug({ ...fields, event_id: eventId, outcome }, 'inbound delivery stored');
+    if (this.logger.isLevelEnabled('debug')) {
+      const fields = { integration: integration.id, delivery_id: verified.delivery_id };
+      this.logger.debug({ ...fields, event_id: eventId, outcome }, 'inbound delivery stored');
+    }
     return this.answer(outcome, eventId, verified);
   }
 
   /**
-   * Asks, while the body is still being read, which of the delivery ids the headers offer the
-   * integration accepted before; the answer is awaited only once the delivery verified.
+   * Whether the integration accepted this delivery before, as far as the ledger knows: from
+   * memory for nearly every delivery, from Postgres when the gateway's filter says "maybe".
+   * What the ledger does not know yet (stored within the last moments) JetStream's duplicate
+   * check on the event id catches.
    */
-  private offered(integration: ActiveIntegration, origin: Origin): Arrival['offered'] {
-    const ids = deliveryIdCandidates(origin.headers);
-    const accepted = this.deliveries.acceptedAmong(integration.id, ids);
-    // A request refused before it asks must not leave a rejection nobody handles.
-    accepted.catch(() => undefined);
-    return { ids, accepted };
-  }
-
-  /**
-   * Whether the integration accepted this delivery before: known from the question asked at
-   * admission when the verified id was among the ids the headers offered then, else asked again.
-   */
-  private async acceptedBefore(arrival: Arrival, deliveryId: string): Promise<boolean> {
-    const { ids, accepted } = arrival.offered;
-    return ids.includes(deliveryId)
-      ? (await accepted).has(deliveryId)
-      : this.deliveries.wasAccepted(arrival.integration.id, deliveryId);
+  private async acceptedBefore(
+    integrationId: string,
+    deliveryId: string,
+    eventId: string,
+  ): Promise<boolean> {
+    if (!this.ledger.started) await this.ledger.whenStarted(LEDGER_WAIT_MS);
+    const verdict = this.ledger.verdict(eventId);
+    if (verdict === 'new') return false;
+    return verdict === 'stored' || this.deliveries.wasAccepted(integrationId, deliveryId);
   }
 
   private answer(

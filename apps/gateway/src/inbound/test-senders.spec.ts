@@ -108,6 +108,11 @@ export class StreamReader {
     return new StreamReader(nc, await nc.jetstreamManager(), environment);
   }
 
+  /** The JetStream manager, to look at or change a stream. */
+  manager(): JetStreamManager {
+    return this.jsm;
+  }
+
   /** Every event of the stream, in order. */
   async events(key: 'INBOUND' | 'INTEGRATIONS'): Promise<KeraEvent[]> {
     const stream = this.environment.naming.stream(key);
