@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from 'nats';
-import { Naming, createEvent } from '@kera/contracts';
-import { ConcurrencyError, EventPublisher } from './publisher';
+import { Naming, UnavailableError, createEvent } from '@kera/contracts';
+import { ConcurrencyError, EVENT_HEADERS, EventPublisher } from './publisher';
 import { provisionStreams } from './provisioning';
 import { nextOnSubject } from './reading';
 import { STREAMS } from '@kera/contracts';
@@ -60,6 +60,33 @@ describe('EventPublisher on a real JetStream', () => {
     const jsm = await nc.jetstreamManager();
     const next = await nextOnSubject(jsm, naming.stream('TICKETS'), subject, first.seq + 1);
     expect(next).toBeNull();
+  });
+
+  it('stores the event with its headers, the extra ones included', async () => {
+    const subject = naming.ticketEvents('KER-5');
+    const stored = event('KER-5');
+    const { seq } = await publisher.append(subject, stored, { headers: { 'Kera-Extra': 'a%20b' } });
+    const message = await (
+      await nc.jetstreamManager()
+    ).streams.getMessage(naming.stream('TICKETS'), { seq });
+    expect(message.json()).toEqual(JSON.parse(JSON.stringify(stored)));
+    expect(message.header.get('Nats-Msg-Id')).toBe(stored.id);
+    expect(message.header.get(EVENT_HEADERS.type)).toBe('kera.ticket.updated');
+    expect(message.header.get('Kera-Extra')).toBe('a%20b');
+  });
+
+  it('answers many appends made at once, each with its own sequence', async () => {
+    const subject = naming.ticketEvents('KER-6');
+    const results = await Promise.all(
+      Array.from({ length: 200 }, () => publisher.append(subject, event('KER-6'))),
+    );
+    expect(new Set(results.map((result) => result.seq)).size).toBe(200);
+  });
+
+  it('fails an append that no stream captures as the event store being unavailable', async () => {
+    await expect(
+      publisher.append(`kera_${id}_nowhere.subject`, event('KER-7')),
+    ).rejects.toBeInstanceOf(UnavailableError);
   });
 
   it('reads a subject forward from a sequence', async () => {

@@ -18,6 +18,8 @@ export interface AppendOptions {
    * decided from; 0 means the subject must have no event yet.
    */
   expectedLastSubjectSequence?: number;
+  /** More headers stored with the message (values must not start or end with spaces). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export interface AppendResult {
@@ -105,6 +107,7 @@ export class EventPublisher {
     }
 
     h.set('Nats-Msg-Id', event.id);
+    for (const [name, value] of Object.entries(options.headers ?? {})) h.set(name, value);
 
     try {
       this.inbox ??= new ReplyInbox(this.nc);

@@ -14,8 +14,15 @@ export class RequestFailure extends Error {
 
 interface Waiter {
   resolve(message: Msg): void;
-  reject(error: RequestFailure): void;
+  reject(error: unknown): void;
   deadline: number;
+}
+
+interface Outgoing {
+  subject: string;
+  data: Uint8Array | string;
+  headers: MsgHdrs | undefined;
+  token: string;
 }
 
 /** How often requests past their deadline are looked for. */
@@ -29,6 +36,11 @@ const SWEEP_MS = 100;
  * service's CPU. Here each request names a reply subject under one inbox; one interval timer
  * fails the requests whose answer is late, and nothing is built for an answer but the promise
  * it settles.
+ *
+ * Requests are handed to the client together once per turn of the event loop. The client
+ * writes what it is given within one task in one socket write, but requests made for different
+ * HTTP requests or messages are made in different tasks: handed over together, the requests of
+ * one turn share a write (and the server a read) instead of taking one each.
  */
 export class ReplyInbox {
   private readonly prefix = createInbox();
@@ -36,6 +48,7 @@ export class ReplyInbox {
   private readonly subscription: Subscription;
   private readonly sweeper: NodeJS.Timeout;
   private next = 0;
+  private outgoing: Outgoing[] = [];
 
   constructor(private readonly nc: NatsConnection) {
     this.subscription = nc.subscribe(`${this.prefix}.*`, {
@@ -64,17 +77,25 @@ export class ReplyInbox {
     const token = (this.next++).toString(36);
     return new Promise<Msg>((resolve, reject) => {
       this.waiting.set(token, { resolve, reject, deadline: Date.now() + options.timeoutMs });
-      try {
-        this.nc.publish(subject, data, {
-          reply: `${this.prefix}.${token}`,
-          headers: options.headers,
-        });
-      } catch (error) {
-        this.waiting.delete(token);
-        reject(error);
-      }
+      if (this.outgoing.length === 0) setImmediate(this.send);
+      this.outgoing.push({ subject, data, headers: options.headers, token });
     });
   }
+
+  private readonly send = (): void => {
+    const outgoing = this.outgoing;
+    this.outgoing = [];
+    for (const { subject, data, headers, token } of outgoing) {
+      // Failed (timed out or closed) while it waited to be sent: nobody waits for its answer.
+      if (!this.waiting.has(token)) continue;
+      try {
+        this.nc.publish(subject, data, { reply: `${this.prefix}.${token}`, headers });
+      } catch (error) {
+        this.waiting.get(token)?.reject(error);
+        this.waiting.delete(token);
+      }
+    }
+  };
 
   /** Ends the subscription; requests still waiting fail with `CONNECTION_CLOSED`. */
   close(): void {

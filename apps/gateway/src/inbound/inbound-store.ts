@@ -1,7 +1,6 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   StorageType,
-  headers as natsHeaders,
   nanos,
   type JetStreamClient,
   type NatsConnection,
@@ -10,10 +9,9 @@ import {
 import { Naming, type KeraEvent } from '@kera/contracts';
 import type { KeraConfig } from '@kera/config';
 import {
-  EVENT_HEADERS,
+  EventPublisher,
   STREAM_POLICIES,
   inboundBodiesMaxBytes,
-  translatePublishError,
   type AppendResult,
 } from '@kera/jetstream';
 import { KERA_CONFIG, NATS_CONNECTION } from '@kera/service';
@@ -24,13 +22,12 @@ import {
   storedBody,
   type ReceivedDelivery,
 } from './inbound-event';
-import { AckInbox } from './ack-inbox';
 import { DELIVERY_ID_HEADER } from './inbound-ledger';
 
 /** Room left in a message for its headers when deciding whether an event fits. */
 const HEADER_ROOM = 8 * 1024;
-/** How long JetStream may take to acknowledge an event before the request is answered 503. */
-const PUBLISH_TIMEOUT_MS = 5000;
+/** How long the object store may take to answer before the request is answered 503. */
+const OBJECT_STORE_TIMEOUT_MS = 5000;
 /** What a NATS server allows by default, assumed until it says otherwise. */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 /** More than an inbound event holds besides its body: ids, names and the kept headers. */
@@ -54,9 +51,9 @@ export function fitsInline(event: KeraEvent, bodyBytes: number, maxPayload: numb
  * for a NATS message first in the object store, under the event's id.
  */
 @Injectable()
-export class InboundStore implements OnApplicationShutdown {
+export class InboundStore {
   private readonly js: JetStreamClient;
-  private readonly acks: AckInbox;
+  private readonly publisher: EventPublisher;
   private bucket: Promise<ObjectStore> | null = null;
 
   constructor(
@@ -64,12 +61,8 @@ export class InboundStore implements OnApplicationShutdown {
     private readonly naming: Naming,
     @Inject(KERA_CONFIG) private readonly config: KeraConfig,
   ) {
-    this.js = nc.jetstream({ timeout: PUBLISH_TIMEOUT_MS });
-    this.acks = new AckInbox(nc, PUBLISH_TIMEOUT_MS);
-  }
-
-  onApplicationShutdown(): void {
-    this.acks.close();
+    this.js = nc.jetstream({ timeout: OBJECT_STORE_TIMEOUT_MS });
+    this.publisher = new EventPublisher(nc);
   }
 
   /**
@@ -99,21 +92,10 @@ export class InboundStore implements OnApplicationShutdown {
    * travels in a header too (percent-encoded: header values lose their outer spaces), so that
    * the ledger is written from the stream's headers alone.
    */
-  private async append(
-    subject: string,
-    event: KeraEvent,
-    deliveryId: string,
-  ): Promise<AppendResult> {
-    const h = natsHeaders();
-    h.set('Nats-Msg-Id', event.id);
-    h.set(EVENT_HEADERS.type, event.type);
-    h.set(EVENT_HEADERS.correlation, event.correlationid);
-    h.set(DELIVERY_ID_HEADER, encodeURIComponent(deliveryId));
-    try {
-      return await this.acks.publish(subject, Buffer.from(JSON.stringify(event)), h);
-    } catch (error) {
-      throw translatePublishError(error, subject);
-    }
+  private append(subject: string, event: KeraEvent, deliveryId: string): Promise<AppendResult> {
+    return this.publisher.append(subject, event, {
+      headers: { [DELIVERY_ID_HEADER]: encodeURIComponent(deliveryId) },
+    });
   }
 
   private async withStoredBody(
