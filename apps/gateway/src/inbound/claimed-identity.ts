@@ -30,26 +30,6 @@ export function claimedIdentity(
   };
 }
 
-/** Every header in which some provider names its delivery. */
-const DELIVERY_HEADERS = [...new Set(Object.values(SOURCES).flatMap((source) => source.delivery))];
-
-/**
- * The delivery ids a request could turn out to have once verified, whatever its provider: the
- * trimmed value of each delivery header sent once, when it is short enough to be one. Looked up
- * with the integration before the body is read, so that a duplicate is known without a second
- * query; never trusted before verification picks one of them.
- */
-export function deliveryIdCandidates(headers: InboundHeaders): string[] {
-  const candidates = new Set<string>();
-  for (const name of DELIVERY_HEADERS) {
-    const raw: unknown = Object.hasOwn(headers, name) ? headers[name] : undefined;
-    const value = Array.isArray(raw) && raw.length === 1 ? (raw[0] as unknown) : raw;
-    const text = typeof value === 'string' ? value.trim() : '';
-    if (text !== '' && text.length <= MAX_NAME_LENGTH) candidates.add(text);
-  }
-  return [...candidates];
-}
-
 function firstSane(headers: InboundHeaders, names: readonly string[]): string | null {
   for (const name of names) {
     const value = Object.hasOwn(headers, name) ? headers[name] : undefined;

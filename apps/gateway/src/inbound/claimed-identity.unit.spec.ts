@@ -1,4 +1,4 @@
-import { claimedIdentity, deliveryIdCandidates } from './claimed-identity';
+import { claimedIdentity } from './claimed-identity';
 
 describe('the identity a refused request claims', () => {
   it('reads the GitHub event and delivery headers', () => {
@@ -45,29 +45,5 @@ describe('the identity a refused request claims', () => {
       event: null,
       delivery_id: null,
     });
-  });
-});
-
-describe('the delivery ids looked up with the integration', () => {
-  it('offers every delivery header of every provider, trimmed, each once', () => {
-    const candidates = deliveryIdCandidates({
-      'x-github-delivery': ' d-1 ',
-      'idempotency-key': 'key-1',
-      'x-gitlab-event-uuid': 'd-1',
-      'webhook-id': ['msg_1'],
-      'x-github-event': 'push',
-    });
-
-    expect(candidates.sort()).toEqual(['d-1', 'key-1', 'msg_1']);
-  });
-
-  it('leaves out empty, repeated and overlong values', () => {
-    expect(
-      deliveryIdCandidates({
-        'x-github-delivery': '   ',
-        'idempotency-key': ['a', 'b'],
-        'webhook-id': 'x'.repeat(257),
-      }),
-    ).toEqual([]);
   });
 });
