@@ -46,6 +46,8 @@ const VERSION = /^[0-9A-Za-z.+-]+$/;
 // Limit: a receiver that closes idle connections sooner without announcing it can still close
 // one as it is reused; that delivery then fails with a connection error and is not retried here.
 const IDLE_SOCKET_MS = 4000;
+/** The initial delay of TCP keep-alive probes that axios sets on each request's socket. */
+const AXIOS_TCP_KEEPALIVE_MS = 60_000;
 
 /**
  * Sends outbound webhook POSTs. One instance serves the whole dispatcher: its keep-alive agents
@@ -69,6 +71,10 @@ export class OutboundSender {
 
     const agentOptions = {
       keepAlive: true,
+      // axios sets TCP keep-alive probes to start after a minute on every request's socket and
+      // the agent set its own delay whenever the socket went back to the pool: with the two
+      // equal, Node makes the system call once per connection instead of twice per POST.
+      keepAliveMsecs: AXIOS_TCP_KEEPALIVE_MS,
       timeout: IDLE_SOCKET_MS,
       lookup: guardedLookup(this.guard),
     };
@@ -164,9 +170,13 @@ export class OutboundSender {
     };
   }
 
-  private withUserAgent(headers: Readonly<Record<string, string>>): Record<string, string> {
+  /** The headers as given when they name a User-Agent (`buildHeaders` does); axios copies them. */
+  private withUserAgent(
+    headers: Readonly<Record<string, string>>,
+  ): Readonly<Record<string, string>> {
+    if ('User-Agent' in headers) return headers;
     const hasOne = Object.keys(headers).some((name) => name.toLowerCase() === 'user-agent');
-    return hasOne ? { ...headers } : { ...headers, 'User-Agent': this.userAgent };
+    return hasOne ? headers : { ...headers, 'User-Agent': this.userAgent };
   }
 }
 
