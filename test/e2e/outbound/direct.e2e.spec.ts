@@ -6,7 +6,6 @@ import {
   stopService,
   type Receiver,
   type RunningSystem,
-  type ServiceProcess,
 } from '@kera/testing';
 import { OutboundApi } from './support';
 
@@ -18,7 +17,8 @@ const RECEIVER_SLOTS = SLOTS / 4;
 
 /**
  * First attempts are sent straight from the transition event while the receiver has a free
- * slot; the rest go through the queue of `kera.delivery.requested` events.
+ * slot; the rest go through the queue of `kera.delivery.requested` events. Two dispatcher
+ * instances share the work, so attempt numbers must stay unique across them.
  */
 describe('first attempts sent straight from the transition', () => {
   let nats: NatsServer;
@@ -31,6 +31,7 @@ describe('first attempts sent straight from the transition', () => {
     system = await startSystem({
       natsUrl: nats.url,
       extraEnv: { KERA_DISPATCH_CONCURRENCY: String(SLOTS) },
+      instances: { dispatcher: 2 },
     });
     api = new OutboundApi(system);
   });
@@ -73,24 +74,36 @@ describe('first attempts sent straight from the transition', () => {
       actions.map((action) => new URL(action.url).pathname).sort(),
     );
     expect(requested).toHaveLength(5 - RECEIVER_SLOTS);
+    // Sent at once or queued, each delivery's first attempt is number 1.
+    expect(attempts.map((attempt) => attempt.attempt)).toEqual(Array(5).fill(1));
   });
 
   it('sends a first attempt again, with the same delivery id, when the dispatcher dies between the POST and its record', async () => {
+    let heldClosed = false;
     const receiver: Receiver = await startReceiver((_request, response) => {
-      // The first request hangs until the dispatcher is killed; later ones are answered.
+      // The first request hangs until the dispatcher that sent it is killed; later ones are
+      // answered.
       if (receiver.requests.length > 1) response.writeHead(200).end('ok');
+      else response.on('close', () => (heldClosed = true));
     });
     receivers.push(receiver);
     await api.putWorkflow('DIRECT', [{ url: receiver.url }]);
 
     const { ticket } = await api.transitionedTicket('DIRECT');
     await receiver.waitFor(1);
-    const dispatcher = system.services.get('dispatcher') as ServiceProcess;
-    await stopService(dispatcher, 'SIGKILL');
-    expect(dispatcher.child.signalCode).toBe('SIGKILL');
-    await system.restart(dispatcher);
+    // Which instance holds the POST is not known from outside: kill them one at a time (each
+    // started again at once) until the held connection closes, so one instance is always up.
+    for (const dispatcher of system.instances.filter((s) => s.name === 'dispatcher')) {
+      await stopService(dispatcher, 'SIGKILL');
+      expect(dispatcher.child.signalCode).toBe('SIGKILL');
+      const closed = await eventually(async () => heldClosed || undefined, 3000).catch(() => false);
+      await system.restart(dispatcher);
+      if (closed) break;
+    }
+    expect(heldClosed).toBe(true);
 
-    // JetStream hands the unacknowledged transition out again once its ack wait (30 s) ends.
+    // JetStream hands the unacknowledged transition out again once its ack wait (30 s) ends,
+    // to either instance. Attempt 1 may have reached the receiver: the new one is number 2.
     const requests = await receiver.waitFor(2, 90_000);
     const [attempt] = await api.attempts(ticket, 1, 60_000);
     expect(requests[1]?.headers['x-kera-delivery']).toBe(requests[0]?.headers['x-kera-delivery']);
@@ -101,8 +114,17 @@ describe('first attempts sent straight from the transition', () => {
       status: 'succeeded',
       redelivery: false,
     });
+
     // Sent from the transition both times: no request event was stored for it.
     await audited(ticket, 'kera.delivery.succeeded', 1);
     expect(await audited(ticket, 'kera.delivery.requested', 0)).toHaveLength(0);
+
+    // A redelivery by hand counts on from there.
+    const redelivered = await system.api(`/api/deliveries/${attempt?.delivery_id}/redeliver`, {
+      method: 'POST',
+    });
+    expect(redelivered.status).toBe(202);
+    const [latest] = await api.attempts(ticket, 2, 60_000);
+    expect(latest).toMatchObject({ attempt: 3, redelivery: true, status: 'succeeded' });
   });
 });
