@@ -58,8 +58,6 @@ interface PacedOutcome {
   deliveryMs: number[];
   /** Transition due → API answered, ms. */
   answerMs: number[];
-  /** The transition's `timestamp` (taken by the workflow service) → POST received, ms. */
-  decidedToPostMs: number[];
   transitions: number;
   failedTransitions: number;
   missingDeliveries: number;
@@ -217,21 +215,13 @@ async function paced(
   const expected = answerMs.length * scenario.actions;
   await clock.waitFor(before + expected, DRAIN_TIMEOUT_MS);
   const deliveryMs: number[] = [];
-  const decidedToPostMs: number[] = [];
   for (const [actor, dueAt] of due) {
-    const decidedAt = decidedAtOf.get(actor);
-    for (const at of clock.arrivals.get(actor) ?? []) {
-      deliveryMs.push(at - dueAt);
-      // The payload's timestamp is wall-clock milliseconds; arrivals are on the monotonic clock.
-      if (decidedAt !== undefined) decidedToPostMs.push(performance.timeOrigin + at - decidedAt);
-    }
+    for (const at of clock.arrivals.get(actor) ?? []) deliveryMs.push(at - dueAt);
     clock.arrivals.delete(actor);
-    decidedAtOf.delete(actor);
   }
   return {
     deliveryMs,
     answerMs,
-    decidedToPostMs,
     transitions: due.size,
     failedTransitions: failed,
     missingDeliveries: Math.max(0, expected - deliveryMs.length),
@@ -272,7 +262,6 @@ async function maxThroughput(
   );
   const delivered = clock.received() - before;
   clock.arrivals.clear();
-  decidedAtOf.clear();
   return {
     transitionsPerSecond: (result.done * 1000) / result.durationMs,
     deliveriesPerSecond: (delivered * 1000) / Math.max(1, lastArrival - started),
@@ -311,7 +300,6 @@ function scenarioRows(
 ): TableRow[] {
   const delivery = summarize(outcome.deliveryMs);
   const answer = summarize(outcome.answerMs);
-  const dispatch = summarize(outcome.decidedToPostMs);
   return [
     {
       measure: `${label}: p50 transition → POST`,
@@ -327,8 +315,6 @@ function scenarioRows(
     },
     { measure: `${label}: p50 API answer`, figure: answer.p50, unit: 'ms' },
     { measure: `${label}: p99 API answer`, figure: answer.p99, unit: 'ms' },
-    { measure: `${label}: p50 event time → POST`, figure: dispatch.p50, unit: 'ms' },
-    { measure: `${label}: p99 event time → POST`, figure: dispatch.p99, unit: 'ms' },
     { measure: `${label}: max transitions/s`, figure: throughput.transitionsPerSecond, unit: '/s' },
     {
       measure: `${label}: max POSTs received/s`,
@@ -358,15 +344,10 @@ function workflowYaml(receiverUrl: string, actions: number): string {
   ].join('\n');
 }
 
-/** The transition's `timestamp` (ms since the epoch) per actor, as the POSTs carried it. */
-const decidedAtOf = new Map<string, number>();
-
 function actorOf(body: string): string | null {
   try {
-    const { actor, timestamp } = JSON.parse(body) as { actor?: unknown; timestamp?: unknown };
-    if (typeof actor !== 'string') return null;
-    if (typeof timestamp === 'string') decidedAtOf.set(actor, Date.parse(timestamp));
-    return actor;
+    const actor = (JSON.parse(body) as { actor?: unknown }).actor;
+    return typeof actor === 'string' ? actor : null;
   } catch {
     return null;
   }
