@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { BodyKind } from './content-type';
+import { isJsonObjectText } from './json-object-text';
 import { reject } from './rejection';
 import type { RejectedInbound } from './types';
 
@@ -7,9 +8,23 @@ import type { RejectedInbound } from './types';
 export type JsonObject = Record<string, unknown>;
 
 type Parsed = { ok: true; value: JsonObject } | RejectedInbound;
+type Checked = { ok: true; value: JsonObject | null } | RejectedInbound;
 
 /** A leading byte order mark, dropped before parsing as TextDecoder would drop it. */
 const BYTE_ORDER_MARK = '\uFEFF';
+
+/**
+ * Checks that a body that has already been verified (call it on nothing else) holds one JSON
+ * object, and parses it when `parse` asks for its value; the value is null otherwise.
+ */
+export function readBody(body: Buffer, kind: BodyKind, parse: boolean): Checked {
+  // The common case checked without building anything; every other case, a refusal included
+  // (for its exact reason), goes through the parser.
+  if (kind === 'json' && !parse && isUtf8(body) && isJsonObjectText(body)) {
+    return { ok: true, value: null };
+  }
+  return parseBody(body, kind);
+}
 
 /** Parses a body that has already been verified; call it on nothing else. */
 export function parseBody(body: Buffer, kind: BodyKind): Parsed {

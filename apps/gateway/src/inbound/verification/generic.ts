@@ -9,9 +9,10 @@ export const GENERIC_RULES: ProviderRules = {
   reads: ['content-type', ...STANDARD_HEADERS],
   keeps: ['content-type', 'user-agent', 'webhook-id', 'webhook-timestamp'],
   acceptsForm: false,
+  readsBody: true,
   authenticate: checkStandardSignature,
   identify: (headers, payload) => {
-    const type = payload['type'];
+    const type = payload?.['type'];
     if (type !== undefined && typeof type !== 'string') {
       return reject('invalid_event', "the body's type must be a string; it names the event");
     }

@@ -32,6 +32,7 @@ export const GITHUB_RULES: ProviderRules = {
     'x-github-enterprise-version',
   ],
   acceptsForm: true,
+  readsBody: false,
   authenticate: checkHubSignature,
   identify: (headers) =>
     identify({

@@ -32,6 +32,7 @@ export const GITLAB_RULES: ProviderRules = {
     'webhook-timestamp',
   ],
   acceptsForm: false,
+  readsBody: false,
   authenticate: checkGitLabCredential,
   identify: (headers) => {
     const idempotencyKey = headers.get(IDEMPOTENCY_KEY);

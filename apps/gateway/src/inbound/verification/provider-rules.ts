@@ -24,6 +24,11 @@ export interface ProviderRules {
   acceptsForm: boolean;
   /** Checks the sender's credential against the raw body; null when it verifies. */
   authenticate(check: CredentialCheck): RejectedInbound | null;
-  /** Names the event and the delivery of a verified, parsed delivery. */
-  identify(headers: HeaderValues, payload: JsonObject): Identity | RejectedInbound;
+  /**
+   * Whether `identify` reads the body. When it does not, a JSON body is only checked to be an
+   * object, and `identify` gets null for it.
+   */
+  readsBody: boolean;
+  /** Names the event and the delivery of a verified delivery whose body holds a JSON object. */
+  identify(headers: HeaderValues, payload: JsonObject | null): Identity | RejectedInbound;
 }

@@ -29,7 +29,11 @@ export interface VerifiedInbound {
   delivery_id: string;
   /** Media type without parameters: `application/json` or `application/x-www-form-urlencoded`. */
   content_type: string;
-  /** The parsed JSON object; for form-encoded GitHub bodies, the parsed `payload` field. */
+  /**
+   * The parsed JSON object (for form-encoded GitHub bodies, the parsed `payload` field) when
+   * the provider names its events from the body or the body was not plain JSON; null when the
+   * body was only checked to hold an object.
+   */
   payload: unknown;
   /** Headers worth keeping for the audit trail; never a signature or token header. */
   kept_headers: Record<string, string>;

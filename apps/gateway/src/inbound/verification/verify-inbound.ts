@@ -1,4 +1,4 @@
-import { parseBody } from './body';
+import { readBody } from './body';
 import { classifyContentType, type AcceptedContentType } from './content-type';
 import { GENERIC_RULES } from './generic';
 import { GITHUB_RULES } from './github';
@@ -53,7 +53,7 @@ export function verifyInbound(request: InboundRequest): InboundVerdict {
   const contentType = acceptedContentType(rules, headers.get('content-type'));
   if (!contentType.ok) return contentType;
 
-  const payload = parseBody(body, contentType.kind);
+  const payload = readBody(body, contentType.kind, rules.readsBody);
   if (!payload.ok) return payload;
 
   const identity = rules.identify(headers, payload.value);
