@@ -9,13 +9,19 @@
  * (read-ahead and batches; twice KERA_DISPATCH_CONCURRENCY deliveries, answers
  * read to 4 KB). Left to itself, V8 lets the old generation grow to several
  * hundred megabytes before a full collection; with these limits it collects
- * sooner and the processes stay under 200 MB, for some 20 % more CPU. The
- * gateway and the workflow service keep V8's defaults: the gateway may hold
- * many large webhook bodies at once.
+ * sooner and the processes stay under 200 MB, for some 20 % more CPU.
+ *
+ * The gateway gets a smaller young generation only (two 8 MB semi-spaces
+ * instead of V8's 16 MB on a machine of this size): under a steady load of API
+ * calls its resident memory went from about 220 MB to under 150 MB, at about
+ * the same CPU. Its old generation keeps V8's limit: the gateway may hold many
+ * large webhook bodies at once, and a lower limit would turn a burst of them
+ * into a crash rather than a slower collection.
  */
 const NODE_OPTIONS_BY_SERVICE: Readonly<Record<string, readonly string[]>> = {
   audit: ['--max-semi-space-size=8', '--max-old-space-size=160'],
   dispatcher: ['--max-semi-space-size=8', '--max-old-space-size=160'],
+  gateway: ['--max-semi-space-size=8'],
 };
 
 /** The V8 options for a service (empty when it runs with V8's defaults). */
