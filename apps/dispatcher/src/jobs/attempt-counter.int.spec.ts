@@ -39,6 +39,18 @@ describe('AttemptCounter on Postgres', () => {
     expect([...numbers].sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
   });
 
+  it('numbers many deliveries asked for at once in one go, each from 1, and a repeat after', async () => {
+    const counter = new AttemptCounter(first);
+    const ids = Array.from({ length: 30 }, () => delivery());
+    // The same delivery twice in one turn (two attempts starting together) gets 1 and 2.
+    const twice = ids[0] as string;
+
+    const numbers = await Promise.all([...ids, twice].map((id) => counter.take(id).number));
+
+    expect(numbers.slice(1, 30)).toEqual(Array(29).fill(1));
+    expect([numbers[0], numbers[30]].sort()).toEqual([1, 2]);
+  });
+
   it('lets the POST go at once while Postgres answers, and makes it wait once it has failed', async () => {
     const doomed = await openDatabase({ url: `${SERVER}/${name}` });
     const counter = new AttemptCounter(doomed);

@@ -100,17 +100,24 @@ export class DeliveryAttempts implements OnApplicationShutdown {
    * Numbers the attempt, sends the POST and records the outcome (after scheduling a retry, so
    * that a recorded failure always has its retry in the queue). Returns false, recording
    * nothing, when `abandoned` says the dispatcher gave the request back while it ran.
+   * `receiverDone` is called once the receiver has answered (or the POST failed), before the
+   * recording.
    *
    * The number is asked for as the attempt starts and, while Postgres answers, the POST goes
    * out meanwhile (see `AttemptCounter.take`). Should the number then fail, the POST was sent
    * but nothing is recorded: the error makes the caller hand the work back, and the attempt
    * is made again, with the same delivery id, as after a crash.
    */
-  async perform(delivery: PreparedDelivery, abandoned: () => boolean): Promise<boolean> {
+  async perform(
+    delivery: PreparedDelivery,
+    abandoned: () => boolean,
+    receiverDone: () => void = () => undefined,
+  ): Promise<boolean> {
     const taken = this.counter.take(delivery.request.data.delivery_id);
     await taken.beforeSending;
 
     const result = 'problem' in delivery ? notSent(delivery.problem) : await this.send(delivery);
+    receiverDone();
     const attempt = await taken.number;
     if (abandoned()) return false;
 

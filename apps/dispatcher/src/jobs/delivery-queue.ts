@@ -93,8 +93,8 @@ export class DeliveryQueue implements OnApplicationBootstrap, BeforeApplicationS
     let done!: { resolve: () => void; reject: (error: unknown) => void };
     const recorded = new Promise<void>((resolve, reject) => (done = { resolve, reject }));
     const started = this.scheduler.tryStart(hostKey(delivery.request.data.url), {
-      run: () => {
-        const running = this.attempts.perform(delivery, () => false);
+      run: (release) => {
+        const running = this.attempts.perform(delivery, () => false, release);
         this.attemptsRunning.add(running);
         return running
           .then(() => done.resolve(), done.reject)
@@ -152,7 +152,7 @@ export class DeliveryQueue implements OnApplicationBootstrap, BeforeApplicationS
     if (this.stopping) return this.settle(msg, () => msg.nak());
 
     this.scheduler.submit(hostKey(request.data.url), {
-      run: () => this.attempt(msg, delivery),
+      run: (release) => this.attempt(msg, delivery, release),
       defer: (delayMs) => {
         this.metrics.deferred();
         this.settle(msg, () => msg.nak(delayMs));
@@ -160,8 +160,12 @@ export class DeliveryQueue implements OnApplicationBootstrap, BeforeApplicationS
     });
   }
 
-  private async attempt(msg: JsMsg, delivery: PreparedDelivery): Promise<void> {
-    const running = this.attempts.perform(delivery, () => this.givenBack.has(msg));
+  private async attempt(
+    msg: JsMsg,
+    delivery: PreparedDelivery,
+    release: () => void,
+  ): Promise<void> {
+    const running = this.attempts.perform(delivery, () => this.givenBack.has(msg), release);
     this.attemptsRunning.add(running);
     try {
       if (await running) this.settle(msg, () => msg.ack());

@@ -28,8 +28,12 @@ export interface SchedulerLimits {
 
 /** One delivery waiting for, or holding, a slot. */
 export interface SlotTask {
-  /** The POST and its recording; settles when the slot may be reused. */
-  run(): Promise<unknown>;
+  /**
+   * The POST and its recording. `release` frees the slot as soon as the receiver has answered
+   * (or the POST failed): the slot bounds what receivers are asked to take, and recording the
+   * outcome asks nothing more of them. The slot is freed when the task settles at the latest.
+   */
+  run(release: () => void): Promise<unknown>;
   /** Hands the delivery back to JetStream, to be offered again after `delayMs`. */
   defer(delayMs: number): void;
 }
@@ -171,7 +175,10 @@ export class HostScheduler {
     this.active.add(state);
     this.running += 1;
 
-    const finish = () => {
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
       state.running.delete(task);
       if (state.running.size === 0) this.active.delete(state);
       this.running -= 1;
@@ -179,9 +186,9 @@ export class HostScheduler {
       this.pump();
     };
     Promise.resolve()
-      .then(() => task.run())
+      .then(() => task.run(release))
       .catch(() => undefined)
-      .finally(finish);
+      .finally(release);
   }
 
   private enqueue(state: HostState, task: SlotTask): void {

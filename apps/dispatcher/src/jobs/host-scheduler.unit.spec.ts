@@ -200,6 +200,35 @@ describe('HostScheduler', () => {
     expect(scheduler.inFlight).toBe(1);
   });
 
+  it('frees the slot when the task releases it, before the task ends, and only once', async () => {
+    const { scheduler, submit } = setUp({ slots: 1 });
+    let release: () => void = () => undefined;
+    let endRecording: () => void = () => undefined;
+    scheduler.submit('a', {
+      run: (free) => {
+        release = free;
+        return new Promise<void>((resolve) => (endRecording = resolve));
+      },
+      defer: () => undefined,
+    });
+    const next = submit('a');
+    const third = submit('a');
+    await flush();
+    expect(next.task.started).toBe(false);
+
+    // The receiver answered: the next task starts while the first is still recording.
+    release();
+    await flush();
+    expect(next.task.started).toBe(true);
+    expect(scheduler.inFlight).toBe(1);
+
+    // The first task ending does not free a second slot on its behalf.
+    endRecording();
+    await flush();
+    expect(third.task.started).toBe(false);
+    expect(scheduler.inFlight).toBe(1);
+  });
+
   it('keeps running when a task fails', async () => {
     const { scheduler } = setUp({ slots: 1 });
     scheduler.submit('a', { run: () => Promise.reject(new Error('boom')), defer: () => undefined });
