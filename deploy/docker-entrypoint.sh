@@ -4,11 +4,13 @@
 set -e
 service="${1:-gateway}"
 case "$service" in
+  # The same V8 options as libs/config/src/node-options.ts gives each service.
   audit|dispatcher)
-    # The same V8 options as libs/config/src/node-options.ts gives these two services.
     exec node --max-semi-space-size=8 --max-old-space-size=160 \
       -r /app/tools/register.js "/app/dist/apps/$service/src/main.js" ;;
-  gateway|workflow)
+  gateway)
+    exec node --max-semi-space-size=8 -r /app/tools/register.js "/app/dist/apps/$service/src/main.js" ;;
+  workflow)
     exec node -r /app/tools/register.js "/app/dist/apps/$service/src/main.js" ;;
   kera)
     shift
