@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import {
   EventTypes,
   createEvent,
@@ -51,8 +51,7 @@ export interface RefusedRequest {
  * shape of a UUID (version 8, the layout RFC 9562 leaves to applications).
  */
 export function inboundEventId(integrationId: string, deliveryId: string): string {
-  const hash = createHash('sha256').update(integrationId).update('\n').update(deliveryId);
-  const bytes = hash.digest().subarray(0, 16);
+  const bytes = hash('sha256', `${integrationId}\n${deliveryId}`, 'buffer').subarray(0, 16);
   bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x80;
   bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
   const hex = bytes.toString('hex');
@@ -135,5 +134,5 @@ export function rejectedEvent(refused: RefusedRequest): KeraEvent<InboundRejecte
 }
 
 function sha256Hex(body: Buffer): string {
-  return createHash('sha256').update(body).digest('hex');
+  return hash('sha256', body, 'hex');
 }

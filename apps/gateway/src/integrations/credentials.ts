@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { InboundProvider } from '../inbound/verification';
 
 /** Random bytes in a URL token: 256 bits, twice the least the URL needs. */
@@ -15,7 +15,7 @@ export function newUrlToken(): string {
 
 /** The SHA-256 of a URL token, the only form in which it is stored. */
 export function hashUrlToken(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
+  return hash('sha256', token, 'buffer');
 }
 
 /** Whether a token offered in a URL is the one whose hash is stored, in constant time. */

@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 
 /** HMAC-SHA256 of the body keyed with the secret's UTF-8 bytes, the way GitHub signs. */
 export function hmacSha256(secret: string, body: Buffer): Buffer {
@@ -33,5 +33,5 @@ export function matchesAnySecret(
 }
 
 function sha256(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
+  return hash('sha256', text, 'buffer');
 }
