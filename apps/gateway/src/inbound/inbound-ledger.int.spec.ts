@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { connect, headers, type NatsConnection } from 'nats';
+import { connect, headers, type ConsumerInfo, type NatsConnection } from 'nats';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { Naming, STREAMS } from '@kera/contracts';
@@ -8,7 +8,12 @@ import { provisionStreams } from '@kera/jetstream';
 import { openDatabase } from '@kera/persistence';
 import { eventually } from '@kera/testing';
 import { InboundDeliveries } from './inbound-deliveries';
-import { DELIVERY_ID_HEADER, InboundLedger, LedgerNotCurrent } from './inbound-ledger';
+import {
+  DELIVERY_ID_HEADER,
+  InboundLedger,
+  LedgerNotCurrent,
+  readerBehind,
+} from './inbound-ledger';
 
 jest.setTimeout(60_000);
 
@@ -52,8 +57,10 @@ describe('InboundLedger on a real JetStream and Postgres', () => {
     await admin.end();
   });
 
-  async function startLedger(): Promise<InboundLedger> {
-    const ledger = new InboundLedger(nc, deliveries, naming, logger);
+  async function startLedger(
+    timing?: ConstructorParameters<typeof InboundLedger>[4],
+  ): Promise<InboundLedger> {
+    const ledger = new InboundLedger(nc, deliveries, naming, logger, timing);
     running.push(ledger);
     ledger.onApplicationBootstrap();
     await ledger.whenStarted(20_000);
@@ -166,6 +173,38 @@ describe('InboundLedger on a real JetStream and Postgres', () => {
     expect(ledger.verdict(stored.eventId)).toBe('maybe');
     await eventually(async () => (ledger.verdict(late.eventId) !== 'new' ? true : undefined));
     await stopLedger(ledger);
+  });
+
+  it('ends a wait for an event the stream no longer holds once JetStream says nothing is left to read', async () => {
+    const ledger = await startLedger({ maxReadLagMs: 400, progressCheckMs: 100 });
+    const { eventId, seq } = await storeEvent(`late-${randomUUID()}`);
+    await eventually(async () => (ledger.verdict(eventId) !== 'new' ? true : undefined));
+
+    // An event awaited that the stream will never hand over (removed by its age limit, say):
+    // JetStream says the reader has nothing left to read, so the wait ends and answers go on.
+    ledger.stored(seq + 1_000_000);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(() => ledger.verdict(randomUUID())).not.toThrow();
+
+    // Without the progress check the same wait would stop answers once the limit passed.
+    const unchecked = await startLedger({ maxReadLagMs: 400, progressCheckMs: 3_600_000 });
+    unchecked.stored(seq + 1_000_000);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(() => unchecked.verdict(randomUUID())).toThrow(LedgerNotCurrent);
+    await stopLedger(unchecked);
+    await stopLedger(ledger);
+  });
+
+  it('counts a reader as behind while the server holds or has handed over what it has not read', () => {
+    const at = (pending: number, delivered: number) =>
+      ({
+        num_pending: pending,
+        delivered: { stream_seq: delivered, consumer_seq: 0 },
+      }) as ConsumerInfo;
+    expect(readerBehind(at(0, 10), 10)).toBe(false);
+    expect(readerBehind(at(0, 10), 12)).toBe(false);
+    expect(readerBehind(at(3, 10), 10)).toBe(true);
+    expect(readerBehind(at(0, 11), 10)).toBe(true);
   });
 
   it('refuses to answer until it has read the stream, so that nothing is taken for new', async () => {

@@ -1,6 +1,7 @@
 import {
   Inject,
   Injectable,
+  Optional,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
@@ -10,6 +11,7 @@ import {
   ConsumerEvents,
   DeliverPolicy,
   nanos,
+  type ConsumerInfo,
   type ConsumerMessages,
   type JsMsg,
   type NatsConnection,
@@ -43,6 +45,17 @@ const MAX_UNWRITTEN = 200_000;
 const MAX_READ_LAG_MS = 30_000;
 /** How long the stream reader's consumer outlives a gateway that died. */
 const READER_INACTIVE_MS = 60_000;
+/** How often the reader's progress is compared with what the stream holds for it. */
+const PROGRESS_CHECK_MS = 5000;
+
+/** The ledger's time limits; tests shorten them. */
+export interface LedgerTiming {
+  maxReadLagMs: number;
+  progressCheckMs: number;
+}
+
+/** Injection token for other `LedgerTiming` than the defaults. */
+export const LEDGER_TIMING = Symbol('LEDGER_TIMING');
 
 /** What the gateway knows of a delivery's event id before it stores the event. */
 export type LedgerVerdict =
@@ -77,7 +90,8 @@ export class LedgerNotCurrent extends Error {
  * A "maybe" of the filter for an id already written is asked of Postgres. A duplicate of an
  * event this gateway has not read yet (stored a moment ago, by it or another gateway) is caught
  * by JetStream's duplicate window on the event id; the gateway answers 503 instead of storing
- * when its reading falls `MAX_READ_LAG_MS` behind what it stored itself.
+ * when its reading falls `MAX_READ_LAG_MS` behind: behind an event it stored itself, or behind
+ * events JetStream says its reader has not read (asked every `PROGRESS_CHECK_MS`).
  */
 @Injectable()
 export class InboundLedger implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -95,6 +109,9 @@ export class InboundLedger implements OnApplicationBootstrap, OnApplicationShutd
   private rebuildLog: string[] | null = null;
   private rebuilding: Promise<void> | null = null;
   private messages: ConsumerMessages | null = null;
+  /** The stream reader's consumer while one is open. */
+  private readerName: string | null = null;
+  private progressTimer: NodeJS.Timeout | null = null;
   private writeTimer: NodeJS.Timeout | null = null;
   private writing: Promise<void> | null = null;
   private stopped = false;
@@ -105,16 +122,26 @@ export class InboundLedger implements OnApplicationBootstrap, OnApplicationShutd
     private readonly deliveries: InboundDeliveries,
     private readonly naming: Naming,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Optional()
+    @Inject(LEDGER_TIMING)
+    private readonly timing: LedgerTiming = {
+      maxReadLagMs: MAX_READ_LAG_MS,
+      progressCheckMs: PROGRESS_CHECK_MS,
+    },
   ) {
     this.stream = naming.stream('INBOUND');
   }
 
   onApplicationBootstrap(): void {
     void this.run();
+    this.progressTimer = setInterval(() => void this.checkProgress(), this.timing.progressCheckMs);
+    this.progressTimer.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    if (this.progressTimer) clearInterval(this.progressTimer);
+    this.progressTimer = null;
     this.messages?.stop();
     if (this.writeTimer) clearTimeout(this.writeTimer);
     this.writeTimer = null;
@@ -158,6 +185,37 @@ export class InboundLedger implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /**
+   * Asks JetStream whether the reader has events it has not read: left in the stream, or handed
+   * over and not yet taken in. Any gateway may have stored them; if the reader does not get
+   * past them within `MAX_READ_LAG_MS`, `verdict` stops answering, as for an event of its own.
+   * Without this, a reader stuck while its gateway stores nothing would go unnoticed, and a
+   * duplicate of another gateway's event older than JetStream's window could be stored again.
+   */
+  private async checkProgress(): Promise<void> {
+    const name = this.readerName;
+    if (name === null || this.stopped) return;
+    const position = this.readPosition;
+    const askedAt = Date.now();
+    try {
+      const jsm = await this.nc.jetstreamManager();
+      const info = await jsm.consumers.info(this.stream, name);
+      if (name !== this.readerName) return;
+      if (!readerBehind(info, position)) {
+        // Everything there was to read when asked has been read: what was awaited then is
+        // either read or no longer in the stream (removed by its age limit or by an operator),
+        // and would otherwise keep `verdict` from answering for good.
+        if (this.awaited !== null && this.awaited.at <= askedAt) this.awaited = null;
+        return;
+      }
+      // Behind when asked and not moved since: it must get past what it has within the limit.
+      if (this.readPosition === position) this.stored(position + 1);
+    } catch (error) {
+      // No answer (NATS away, the reader being replaced): the next check asks again.
+      this.logger.debug({ err: error }, 'inbound ledger progress not checked');
+    }
+  }
+
+  /**
    * Builds a new filter from the ledger as it is now (after a prune, or once the filter holds
    * more ids than it was sized for), keeping every id read or written meanwhile.
    */
@@ -175,7 +233,7 @@ export class InboundLedger implements OnApplicationBootstrap, OnApplicationShutd
   private notCurrent(): string | null {
     if (this.catchingUp !== 0) return 'still reading the stream';
     if (this.unwritten.size >= MAX_UNWRITTEN) return 'too many ids not yet written';
-    if (this.awaited !== null && Date.now() - this.awaited.at > MAX_READ_LAG_MS) {
+    if (this.awaited !== null && Date.now() - this.awaited.at > this.timing.maxReadLagMs) {
       return 'reading the stream fell behind';
     }
     return null;
@@ -232,6 +290,7 @@ export class InboundLedger implements OnApplicationBootstrap, OnApplicationShutd
       const consumer = await this.nc.jetstream().consumers.get(this.stream, name);
       const messages = await consumer.consume({ max_messages: 1000 });
       this.messages = messages;
+      this.readerName = name;
       if (this.stopped) messages.stop();
       void this.stopWhenLost(messages);
       let delivered = 0;
@@ -244,6 +303,7 @@ export class InboundLedger implements OnApplicationBootstrap, OnApplicationShutd
       }
     } finally {
       this.messages = null;
+      this.readerName = null;
       await jsm.consumers.delete(this.stream, name).catch(() => undefined);
     }
   }
@@ -347,6 +407,14 @@ export class InboundLedger implements OnApplicationBootstrap, OnApplicationShutd
       this.rebuildLog = null;
     }
   }
+}
+
+/**
+ * Whether a reader at `readPosition` has events to read: some the server has not handed over
+ * yet, or some handed over that it has not taken in.
+ */
+export function readerBehind(info: ConsumerInfo, readPosition: number): boolean {
+  return info.num_pending > 0 || info.delivered.stream_seq > readPosition;
 }
 
 /** The delivery id from its header; empty when there is none or it does not decode. */
