@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { EventTypes, type CreatedIntegration, type InboundRejectedData } from '@kera/contracts';
 import { NatsServer, eventually, startSystem, type RunningSystem } from '@kera/testing';
 import { createIntegration, deliver, githubHeaders, pathOf } from './test-senders.spec';
@@ -69,8 +69,16 @@ describe('inbound body limit', () => {
     expect(await response.json()).toMatchObject({ status: 413, reason: 'body_too_large' });
   });
 
-  it('answers 413 to a sender still streaming a body announced over the limit, and keeps the connection', async () => {
-    const announced = MAX_BYTES * 256;
+  /**
+   * Sends a body far over the limit the whole time, as a sender that does not wait for an
+   * answer, then reads the answer's head; `framing` is the header that says how the body is
+   * framed, `frame` wraps each block the way that header says.
+   */
+  async function streamOverLimit(
+    framing: string,
+    frame: (block: Buffer) => Buffer,
+    total: number,
+  ): Promise<{ head: string; socket: Socket }> {
     const url = new URL(`${system.gatewayUrl}${pathOf(github.url)}`);
     const socket = connect(Number(url.port), url.hostname);
     const received: Buffer[] = [];
@@ -80,12 +88,10 @@ describe('inbound body limit', () => {
 
     socket.write(
       `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\n` +
-        `X-GitHub-Event: push\r\nX-GitHub-Delivery: ${randomUUID()}\r\n` +
-        `Content-Length: ${announced}\r\n\r\n`,
+        `X-GitHub-Event: push\r\nX-GitHub-Delivery: ${randomUUID()}\r\n${framing}\r\n\r\n`,
     );
-    // Keeps sending the body the whole time, as a sender that does not wait for an answer.
-    const block = Buffer.alloc(MAX_BYTES, 'x');
-    for (let sent = 0; sent < announced && !socket.destroyed; sent += block.length) {
+    const block = frame(Buffer.alloc(MAX_BYTES, 'x'));
+    for (let sent = 0; sent < total && !socket.destroyed; sent += MAX_BYTES) {
       if (!socket.write(block)) {
         await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), closed]);
       }
@@ -100,9 +106,38 @@ describe('inbound body limit', () => {
     );
     socket.end();
     await Promise.race([closed, failure]);
+    return { head, socket };
+  }
+
+  it('answers 413 to a sender still streaming a body announced over the limit, and keeps the connection', async () => {
+    const announced = MAX_BYTES * 256;
+    const { head, socket } = await streamOverLimit(
+      `Content-Length: ${announced}`,
+      (block) => block,
+      announced,
+    );
 
     expect(head).toMatch(/^HTTP\/1\.1 413 /);
     // The whole body was read and discarded, so the connection was not closed under the sender.
+    expect(head.toLowerCase()).not.toContain('connection: close');
+    expect(socket.errored).toBeNull();
+  });
+
+  it('answers 413 to a sender still streaming a chunked body past the limit, and keeps the connection', async () => {
+    const { head, socket } = await streamOverLimit(
+      'Transfer-Encoding: chunked',
+      (block) =>
+        Buffer.concat([
+          Buffer.from(`${block.length.toString(16)}\r\n`),
+          block,
+          Buffer.from('\r\n'),
+        ]),
+      MAX_BYTES * 256,
+    );
+
+    expect(head).toMatch(/^HTTP\/1\.1 413 /);
+    // Read and discarded after the answer instead of closed under the sender, whose kernel
+    // could otherwise drop the answer it had not read yet.
     expect(head.toLowerCase()).not.toContain('connection: close');
     expect(socket.errored).toBeNull();
   });

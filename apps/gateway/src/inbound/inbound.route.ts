@@ -69,6 +69,14 @@ export function inboundRoutes(
 
     scope.setErrorHandler((error: FastifyError, request, reply) => {
       const status = error.statusCode ?? 500;
+      if (status === 413) {
+        // A chunked body past the limit. Fastify asks for the connection to be closed, since
+        // the sender may go on sending; closing under a sender still sending makes the kernel
+        // reset the connection, and the sender may lose the 413 before reading it. Left open,
+        // Node reads and discards the rest (within the server's request timeout), as for a
+        // body announced over the limit.
+        reply.removeHeader('connection');
+      }
       if (status >= 400 && status < 500) {
         return send(reply, inbound.refuseUnread(arrivals.get(request) ?? origin(request), status));
       }
