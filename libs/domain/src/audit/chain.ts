@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** The `prev_hash` of the first entry of the trail. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -93,5 +93,6 @@ export function chainHash(
   payloadJson: string = canonicalJson(content.payload),
 ): string {
   const fields = JSON.stringify(HASHED_FIELDS.map((field) => content[field]));
-  return createHash('sha256').update(`${prevHash}\n${fields}\n`).update(payloadJson).digest('hex');
+  // One-shot: no Hash object per entry (the concatenation hashes the same bytes).
+  return hash('sha256', `${prevHash}\n${fields}\n${payloadJson}`, 'hex');
 }

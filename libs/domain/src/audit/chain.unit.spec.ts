@@ -26,6 +26,20 @@ function chainOf(contents: AuditContent[]): StoredAuditEntry[] {
   });
 }
 
+describe('chainHash', () => {
+  // Stored trails are verified with these hashes: any change to how they are computed, however
+  // equivalent it looks, must give the very same values.
+  it('gives the hashes entries were stored with', () => {
+    expect(chainHash(GENESIS_HASH, CONTENT)).toBe(
+      '39a64127b7d1c333559091879e7d64c009c32092176171b3915864e0ea3b9506',
+    );
+    const large = { ...CONTENT, payload: { body: 'ü'.repeat(3000), n: [1, 2.5, null] } };
+    expect(chainHash('ab'.repeat(32), large)).toBe(
+      '817cd1cfd8e74f12aac486fd14cc3e425a49faea8d2cc67c9970e88ae3a2f15f',
+    );
+  });
+});
+
 describe('canonicalJson', () => {
   it('writes the same text for the same value whatever the key order', () => {
     expect(canonicalJson({ b: 1, a: { d: [1, { f: 2, e: 3 }], c: null } })).toBe(
