@@ -6,7 +6,7 @@ import type { ConsumerSpec } from '@kera/jetstream';
 export const DISPATCH_CONSUMER = 'dispatcher';
 /** Reads delivery requests: the job queue the POSTs are sent from. */
 export const JOBS_CONSUMER = 'dispatcher-jobs';
-/** Reads delivery outcomes into the delivery log (see DeliveryLogProjector). */
+/** Reads delivery outcomes into the delivery log. */
 export const LOG_CONSUMER = 'dispatcher-log';
 
 /** A delivery request held longer than this without a heartbeat goes to another instance. */
@@ -17,9 +17,6 @@ export const JOBS_ACK_WAIT_MS = 15_000;
  * JetStream hands out no new request until some are done.
  */
 export const JOBS_MAX_WAITING = 100_000;
-
-/** Outcomes handed out to the delivery log and not yet acknowledged, across instances. */
-export const LOG_MAX_WAITING = 5000;
 
 /** The dispatcher's durable consumers. */
 export function dispatcherConsumers(config: KeraConfig): ConsumerSpec[] {
@@ -45,7 +42,7 @@ export function dispatcherConsumers(config: KeraConfig): ConsumerSpec[] {
       stream: 'DELIVERIES',
       name: LOG_CONSUMER,
       filterSubject: naming.allDeliveryOutcomes(),
-      maxAckPending: LOG_MAX_WAITING,
+      maxAckPending: 5000,
     },
   ];
 }

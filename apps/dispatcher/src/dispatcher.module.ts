@@ -7,7 +7,6 @@ import { DeliveryAttempts } from './jobs/delivery-attempts';
 import { DeliveryQueue } from './jobs/delivery-queue';
 import { TransitionSource } from './jobs/transition-source';
 import { DeliveryLogController } from './log/delivery-log.controller';
-import { DeliveryLogProjector } from './log/delivery-log.projector';
 import { DeliveryLogRepository } from './log/delivery-log.repository';
 import { RedeliveryService } from './log/redelivery.service';
 import { WorkflowActions } from './workflow-actions';
@@ -23,7 +22,6 @@ import { WorkflowActions } from './workflow-actions';
     DeliveryAttempts,
     DeliveryQueue,
     DeliveryLogRepository,
-    DeliveryLogProjector,
     RedeliveryService,
   ],
 })

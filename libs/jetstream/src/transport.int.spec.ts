@@ -22,9 +22,14 @@ const naming = new Naming({ subjectRoot: `kera_${id}`, streamPrefix: `KERA_${id.
 const consumers: ConsumerSpec[] = [
   { stream: 'TICKETS', name: 'each', ackWaitMs: 2000 },
   { stream: 'WORKFLOWS', name: 'batched' },
+  { stream: 'DELIVERIES', name: 'lingering' },
 ];
 
-const seen = { each: [] as StreamMessage[], batches: [] as number[][] };
+const seen = {
+  each: [] as StreamMessage[],
+  batches: [] as number[][],
+  lingering: [] as number[][],
+};
 let failFirst = true;
 
 @Controller()
@@ -41,6 +46,11 @@ class ProbeController {
   @EventPattern('batched', { batch: 50 })
   async batched(@Payload() messages: StreamMessage[]) {
     seen.batches.push(messages.map((m) => m.seq));
+  }
+
+  @EventPattern('lingering', { batch: 50, lingerMs: 400 })
+  async lingering(@Payload() messages: StreamMessage[]) {
+    seen.lingering.push(messages.map((m) => m.seq));
   }
 
   @MessagePattern('ticket.get')
@@ -135,6 +145,30 @@ describe('JetStreamTransport', () => {
     await until(() => seen.batches.flat().length >= 120);
     expect(seen.batches.flat()).toEqual(published);
     expect(Math.max(...seen.batches.map((batch) => batch.length))).toBeLessThanOrEqual(50);
+  });
+
+  it('hands a lingering batch handler a message at once after a quiet spell, and the next ones together', async () => {
+    const publisher = new EventPublisher(nc);
+    const append = async () =>
+      (
+        await publisher.append(
+          naming.deliveryEvents('KER-9'),
+          createEvent({ type: 'kera.delivery.succeeded', source: 't', subject: 'KER-9', data: {} }),
+        )
+      ).seq;
+
+    const first = await append();
+    await until(() => seen.lingering.length === 1);
+    // Each of these finds nothing else waiting, but arrives within the linger of the first.
+    const rest: number[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      rest.push(await append());
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await until(() => seen.lingering.flat().length === 6);
+
+    expect(seen.lingering[0]).toEqual([first]);
+    expect(seen.lingering.slice(1)).toEqual([rest]);
   });
 
   it('answers commands with the result or the problem', async () => {

@@ -1,3 +1,5 @@
+import { Module, type INestMicroservice } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { connect, type NatsConnection } from 'nats';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
@@ -10,23 +12,30 @@ import {
   type DeliveryOutcomeData,
 } from '@kera/contracts';
 import { createLogger } from '@kera/config';
-import { EventPublisher, provisionConsumers, provisionStreams } from '@kera/jetstream';
+import {
+  EventPublisher,
+  JetStreamTransport,
+  provisionConsumers,
+  provisionStreams,
+} from '@kera/jetstream';
 import { openDatabase } from '@kera/persistence';
 import { eventually } from '@kera/testing';
 import { dispatcherConsumers, LOG_CONSUMER } from '../consumers';
-import { DeliveryLogProjector } from './delivery-log.projector';
+import { DeliveryLogController } from './delivery-log.controller';
 import { DeliveryLogRepository } from './delivery-log.repository';
+import { RedeliveryService } from './redelivery.service';
 
 const SERVER = 'postgres://postgres@127.0.0.1:5432';
 const id = `l${Date.now().toString(36)}`;
 const names = { subjectRoot: `kera_${id}`, streamPrefix: `KERA_${id.toUpperCase()}` };
 const naming = new Naming(names);
 
-describe('DeliveryLogProjector on a real JetStream and Postgres', () => {
+/** The dispatcher's delivery log consumer, through the real transport and controller. */
+describe('the delivery log projection on a real JetStream and Postgres', () => {
   const database = `kera_log_${randomBytes(4).toString('hex')}`;
   let nc: NatsConnection;
   let db: DataSource;
-  let projector: DeliveryLogProjector | null = null;
+  let app: INestMicroservice | null = null;
   let publisher: EventPublisher;
 
   beforeAll(async () => {
@@ -43,7 +52,7 @@ describe('DeliveryLogProjector on a real JetStream and Postgres', () => {
   });
 
   afterAll(async () => {
-    await projector?.beforeApplicationShutdown();
+    await app?.close();
     const jsm = await nc.jetstreamManager();
     for (const key of STREAMS) await jsm.streams.delete(naming.stream(key)).catch(() => undefined);
     await nc.close();
@@ -87,11 +96,25 @@ describe('DeliveryLogProjector on a real JetStream and Postgres', () => {
   }
 
   it('writes every outcome once, in batches, and acknowledges each after its write', async () => {
-    const logger = createLogger('dispatcher-test', 'error');
     const log = new DeliveryLogRepository(db);
     const statements = jest.spyOn(log, 'record');
-    projector = new DeliveryLogProjector(nc, naming, log, logger);
-    projector.onApplicationBootstrap();
+    @Module({
+      controllers: [DeliveryLogController],
+      providers: [
+        { provide: DeliveryLogRepository, useValue: log },
+        { provide: RedeliveryService, useValue: {} },
+      ],
+    })
+    class LogModule {}
+    const strategy = new JetStreamTransport({
+      nc,
+      naming,
+      service: 'dispatcher-test',
+      consumers: dispatcherConsumers({ ...names, dispatchConcurrency: 4 } as never),
+      logger: createLogger('dispatcher-test', 'error'),
+    });
+    app = await NestFactory.createMicroservice(LogModule, { strategy, logger: false });
+    await app.listen();
 
     // A burst (shares statements) and, after it, stragglers one at a time (written on their own).
     const burst = Array.from({ length: 300 }, (_, i) => outcome('KER-1', i + 1));
