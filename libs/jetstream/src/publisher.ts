@@ -64,7 +64,7 @@ class PublishFailure extends Error {
  * Reads JetStream's acknowledgement of a publish: where the message was stored, or an error
  * that `translatePublishError` understands.
  */
-export function readPublishAck(message: Msg): AppendResult {
+function readPublishAck(message: Msg): AppendResult {
   if (message.headers?.hasError) {
     const code = String(message.headers.code);
     throw new PublishFailure(`JetStream answered ${code}`, code);

@@ -35,7 +35,7 @@ export class AttemptCounter {
     return { number, beforeSending: sendAtOnce ? Promise.resolve() : number };
   }
 
-  next(deliveryId: string): Promise<number> {
+  private next(deliveryId: string): Promise<number> {
     return new Promise<number>((resolve, reject) => {
       if (this.asked.length === 0) setImmediate(() => void this.numberAsked());
       this.asked.push({ deliveryId, resolve, reject });

@@ -33,9 +33,7 @@ export class TicketRepository {
   /** The snapshot as stored, possibly behind the stream. */
   async snapshot(id: string): Promise<TicketState | null> {
     const rows: Record<string, unknown>[] = await this.db.query(
-      `SELECT id, project, number, title, state, fields, links, pipeline, version,
-              created_at, updated_at
-         FROM tickets WHERE id = $1`,
+      `SELECT ${SNAPSHOT_COLUMNS} FROM tickets WHERE id = $1`,
       [id],
     );
     const row = rows[0];
@@ -50,8 +48,7 @@ export class TicketRepository {
     id: string,
   ): Promise<{ ticket: TicketState; workflowVersion: number | null } | null> {
     const rows: Record<string, unknown>[] = await this.db.query(
-      `SELECT t.id, t.project, t.number, t.title, t.state, t.fields, t.links, t.pipeline,
-              t.version, t.created_at, t.updated_at,
+      `SELECT ${SNAPSHOT_COLUMNS},
               (SELECT w.version FROM workflow_versions w
                 WHERE w.project = t.project ORDER BY w.version DESC LIMIT 1) AS workflow_version
          FROM tickets t WHERE t.id = $1`,
@@ -156,6 +153,10 @@ export class TicketRepository {
     return this.jsm;
   }
 }
+
+/** The columns `fromRow` reads. */
+const SNAPSHOT_COLUMNS =
+  'id, project, number, title, state, fields, links, pipeline, version, created_at, updated_at';
 
 function fromRow(row: Record<string, unknown>): TicketState {
   return {
