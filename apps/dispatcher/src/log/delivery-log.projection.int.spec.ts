@@ -25,6 +25,8 @@ import { DeliveryLogController } from './delivery-log.controller';
 import { DeliveryLogRepository } from './delivery-log.repository';
 import { RedeliveryService } from './redelivery.service';
 
+jest.setTimeout(60_000);
+
 const SERVER = 'postgres://postgres@127.0.0.1:5432';
 const id = `l${Date.now().toString(36)}`;
 const names = { subjectRoot: `kera_${id}`, streamPrefix: `KERA_${id.toUpperCase()}` };
