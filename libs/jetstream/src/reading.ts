@@ -1,4 +1,4 @@
-import type { JetStreamManager, StoredMsg } from 'nats';
+import type { ConsumerMessages, JetStreamManager, StoredMsg } from 'nats';
 
 interface DirectGet {
   getMessage(stream: string, query: { seq: number; next_by_subj: string }): Promise<StoredMsg>;
@@ -22,4 +22,13 @@ export async function nextOnSubject(
     if ((error as { code?: string }).code === '404') return null;
     throw error;
   }
+}
+
+/**
+ * Messages a consume or fetch has received from the server and not yet handed to its reader
+ * (the one in hand is not counted). nats.js's getPending() also counts the pull requests the
+ * client queues among the messages, so it may stay above zero after the last message: use this.
+ */
+export function unreadMessages(messages: ConsumerMessages): number {
+  return messages.getReceived() - messages.getProcessed();
 }

@@ -23,12 +23,14 @@ const consumers: ConsumerSpec[] = [
   { stream: 'TICKETS', name: 'each', ackWaitMs: 2000 },
   { stream: 'WORKFLOWS', name: 'batched' },
   { stream: 'DELIVERIES', name: 'lingering' },
+  { stream: 'INTEGRATIONS', name: 'backlog' },
 ];
 
 const seen = {
   each: [] as StreamMessage[],
   batches: [] as number[][],
   lingering: [] as number[][],
+  backlog: [] as number[][],
 };
 let failFirst = true;
 
@@ -51,6 +53,11 @@ class ProbeController {
   @EventPattern('lingering', { batch: 50, lingerMs: 400 })
   async lingering(@Payload() messages: StreamMessage[]) {
     seen.lingering.push(messages.map((m) => m.seq));
+  }
+
+  @EventPattern('backlog', { batch: 200 })
+  async backlog(@Payload() messages: StreamMessage[]) {
+    seen.backlog.push(messages.map((m) => m.seq));
   }
 
   @MessagePattern('ticket.get')
@@ -170,6 +177,24 @@ describe('JetStreamTransport', () => {
     expect(seen.lingering[0]).toEqual([first]);
     expect(seen.lingering.slice(1)).toEqual([rest]);
   });
+
+  it('hands on a batch that ends where the client asks the server for more', async () => {
+    // A consume of 200 asks for more once 50 have come, queueing that request right behind the
+    // 50th message: the batch must still be handed on when no message follows.
+    const publisher = new EventPublisher(nc);
+    const published: number[] = [];
+    for (let i = 0; i < 50; i += 1) {
+      const event = createEvent({
+        type: 'kera.integration.created',
+        source: 't',
+        subject: 'int_1',
+        data: { i },
+      });
+      published.push((await publisher.append(naming.integrationEvents('int_1'), event)).seq);
+    }
+    await until(() => seen.backlog.flat().length >= 50);
+    expect(seen.backlog.flat()).toEqual(published);
+  }, 15_000);
 
   it('answers commands with the result or the problem', async () => {
     const client = new CommandClient(nc, naming, 2000);

@@ -24,6 +24,7 @@ import {
 } from '@kera/contracts';
 import { eventLogFields, type Logger } from '@kera/config';
 import type { ConsumerSpec } from './provisioning';
+import { unreadMessages } from './reading';
 
 /** One message read from a stream, as handlers see it. */
 export interface StreamMessage<T = unknown> {
@@ -193,11 +194,10 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     for await (const msg of messages) {
       batch.push(msg);
       // Flush when full or when nothing else is waiting (lingering first if asked): big
-      // batches under load, no added latency when idle. getPending() still counts the message
-      // in hand.
+      // batches under load, no added latency when idle.
       if (batch.length >= size) {
         await flush();
-      } else if (messages.getPending() <= 1) {
+      } else if (unreadMessages(messages) === 0) {
         const wait = lastBegan + lingerMs - performance.now();
         if (wait <= 0) await flush();
         else timer ??= setTimeout(() => void flush(), wait);

@@ -14,7 +14,7 @@ import {
 import { UNREADABLE_TYPE } from '../entry/audit-record';
 import { AuditVerifyService } from '../verify/audit-verify.service';
 import { AuditProjection } from './audit-projection';
-import type { ProjectorLimits } from './stream-projector';
+import { FIRST_FETCH, type ProjectorLimits } from './stream-projector';
 
 jest.setTimeout(120_000);
 
@@ -235,6 +235,19 @@ describe('AuditProjection on real NATS and Postgres', () => {
     expect(new Set(times.slice(1)).size).toBe(1);
     expect(times[1] && times[0] && times[1] > times[0]).toBe(true);
     expect(await verify()).toMatchObject({ ok: true });
+  });
+
+  it('writes a fetch that took the last events of the stream without waiting for another', async () => {
+    // Nothing else in the stream is unread (earlier tests projected what they put there): the
+    // reader's first fetch gets exactly what it asks for, and nothing follows.
+    const published = await publishEvents(nc, naming(), 'WORKFLOWS', FIRST_FETCH);
+    start('fetch-end', ['WORKFLOWS'], { batchMessages: 10 * FIRST_FETCH });
+    await projectedThrough(database.db, stream('WORKFLOWS'), published.lastSeq, 10_000);
+    const ids: { event_id: string }[] = await database.db.query(
+      'SELECT event_id FROM audit_entries WHERE stream = $1 ORDER BY seq DESC LIMIT $2',
+      [stream('WORKFLOWS'), FIRST_FETCH],
+    );
+    expect(ids.map((row) => row.event_id).reverse()).toEqual(published.ids);
   });
 
   it("takes over a stopped instance's streams", async () => {

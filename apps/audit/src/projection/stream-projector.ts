@@ -42,7 +42,8 @@ export interface StreamProjectorOptions {
 }
 
 const MAX_RETRY_DELAY_MS = 30_000;
-const FIRST_FETCH = 100;
+/** Messages asked for by a reader's first fetch. */
+export const FIRST_FETCH = 100;
 const MAX_FETCH = 1000;
 const FETCH_EXPIRES_MS = 5000;
 /** Message size assumed at least, so that tiny messages do not make a fetch huge. */

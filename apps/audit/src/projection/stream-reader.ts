@@ -9,6 +9,7 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from 'nats';
+import { unreadMessages } from '@kera/jetstream';
 
 /** A message went missing between JetStream and this reader: read again from the checkpoint. */
 export class StreamGapError extends Error {
@@ -86,7 +87,7 @@ export class StreamReader {
 
   /** Messages received from the server and not yet yielded (besides the one in hand). */
   get buffered(): number {
-    return Math.max(0, (this.current?.getPending() ?? 0) - 1);
+    return this.current ? unreadMessages(this.current) : 0;
   }
 
   /** Ends the fetch under way; messages not yet yielded are dropped. */
