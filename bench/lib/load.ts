@@ -70,13 +70,21 @@ export async function saturate(
  * Sends requests at a fixed `rate` per second for `durationSeconds` whether or not earlier ones
  * were answered (open loop), over a pool of keep-alive connections. Each latency is measured
  * from the moment the request was due, so a stalled server cannot hide its stall by slowing
- * the sender down (no coordinated omission).
+ * the sender down (no coordinated omission). Pass an `agent` to reuse connections another run
+ * opened (the caller then destroys it); otherwise the run opens and closes a pool of its own.
  */
 export async function paceRequests(
   shape: RequestShape,
-  options: { rate: number; durationSeconds: number; expectStatus: number; maxSockets?: number },
+  options: {
+    rate: number;
+    durationSeconds: number;
+    expectStatus: number;
+    maxSockets?: number;
+    agent?: http.Agent;
+  },
 ): Promise<LoadResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 256 });
+  const agent =
+    options.agent ?? new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 256 });
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   try {
@@ -93,7 +101,7 @@ export async function paceRequests(
     });
     return toResult(latencies, statuses, performance.now() - started);
   } finally {
-    agent.destroy();
+    if (!options.agent) agent.destroy();
   }
 }
 
