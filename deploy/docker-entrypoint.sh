@@ -9,7 +9,7 @@ case "$service" in
     exec node --max-semi-space-size=8 --max-old-space-size=160 \
       -r /app/tools/register.js "/app/dist/apps/$service/src/main.js" ;;
   gateway)
-    exec node --max-semi-space-size=8 --heap-growing-percent=50 \
+    exec node --min-semi-space-size=8 --max-semi-space-size=8 --heap-growing-percent=50 \
       -r /app/tools/register.js "/app/dist/apps/$service/src/main.js" ;;
   workflow)
     exec node -r /app/tools/register.js "/app/dist/apps/$service/src/main.js" ;;
