@@ -36,7 +36,8 @@ import {
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 /** Long enough for V8 to optimise the hot paths: shorter runs measure the compiler too. */
 const WARM_UP_SECONDS = 8;
-const BASELINE_INTEGRATION = 'baseline';
+/** The last token of the baseline's subject, beside the gateway's in the INBOUND stream. */
+const BASELINE_TOKEN = 'baseline';
 /**
  * Unmeasured seconds at the paced rate before each paced leg, over the connections the leg
  * then uses: the leg measures the server at that rate, not the sender opening a pool.
@@ -74,7 +75,7 @@ void runBenchmark('ingress', async (run) => {
   const { naming, natsUrl } = system.environment;
   const baselineServer = await startScript('baseline', 'baseline/ingress-server', {
     BENCH_NATS_URL: natsUrl,
-    BENCH_SUBJECT: naming.inboundAccepted('github', BASELINE_INTEGRATION),
+    BENCH_SUBJECT: baselineSubject(naming.streamSubjects('INBOUND')),
     BENCH_SECRET: secret,
     ...profilingEnv('ingress', 'baseline'),
   });
@@ -141,7 +142,8 @@ void runBenchmark('ingress', async (run) => {
     [warmedUp, full, half].reduce((sum, phase) => sum + accepted(phase.get(side)?.load), 0) +
     (leadIns.get(side) ?? 0);
   const stored = await storedCounts(natsUrl, naming.stream('INBOUND'));
-  const gatewayStored = 'integrationId' in gateway ? stored(gateway.integrationId) : 0;
+  const gatewayStored =
+    'integrationId' in gateway ? stored.holds(`.accepted.github.${gateway.integrationId}`) : 0;
   run.report({
     title: `Ingress: verified GitHub pull_request webhooks (${body.length} bytes), stored in JetStream, answered 202`,
     rows: [...loadRows(full, half, halfRate), ...memoryRows(peaks)],
@@ -150,7 +152,7 @@ void runBenchmark('ingress', async (run) => {
       'figure = gateway; baseline = bare node:http server doing the HMAC-SHA256 check (timingSafeEqual) and the JetStream publish (Nats-Msg-Id) only',
       `full load: autocannon, ${CONNECTIONS} keep-alive connections; half rate: open loop, latency from the moment each request was due; each phase runs baseline, gateway, gateway, baseline (${seconds / 2} s legs) so that drift of the machine falls on both alike`,
       `answers other than 202: gateway ${describeFailures(full, half, 'gateway')}, baseline ${describeFailures(full, half, 'baseline')}`,
-      `JetStream holds ${gatewayStored} gateway and ${stored(BASELINE_INTEGRATION)} baseline messages for ${answered('gateway')} and ${answered('baseline')} answers of 202 (requests still in flight when a phase ended are stored but not counted)`,
+      `JetStream holds ${gatewayStored} gateway and ${stored.holds(`.${BASELINE_TOKEN}`)} baseline messages for ${answered('gateway')} and ${answered('baseline')} answers of 202 (requests still in flight when a phase ended are stored but not counted)${stored.removed > 0 ? `; it removed the ${stored.removed} oldest at its byte limit (discard old)` : ''}`,
     ],
   });
 });
@@ -287,20 +289,36 @@ function describeFailures(full: Map<Side, Measured>, half: Map<Side, Measured>, 
   return parts.length > 0 ? parts.join(', ') : 'none';
 }
 
-/** Messages stored per integration on the INBOUND stream's accepted subjects. */
+/**
+ * Where the baseline publishes: the INBOUND stream (same storage, limits and duplicate window),
+ * on a subject outside the accepted events the gateway reads back for its duplicate ledger,
+ * which would otherwise spend the gateway's CPU on the baseline's messages during its legs.
+ */
+function baselineSubject(streamSubjects: readonly string[]): string {
+  const wildcard = streamSubjects[0] ?? '';
+  if (!wildcard.endsWith('.>')) throw new Error(`INBOUND captures ${wildcard}, not a prefix`);
+  return `${wildcard.slice(0, -1)}${BASELINE_TOKEN}`;
+}
+
+/**
+ * Messages stored on the INBOUND stream's subjects ending in `suffix`, and how many of the
+ * oldest the stream removed when it reached its byte limit.
+ */
 async function storedCounts(
   natsUrl: string,
   stream: string,
-): Promise<(integrationId: string) => number> {
+): Promise<{ holds: (suffix: string) => number; removed: number }> {
   const nc = await connect({ servers: natsUrl });
   try {
     const jsm = await nc.jetstreamManager();
     const info = await jsm.streams.info(stream, { subjects_filter: '>' });
     const subjects = info.state.subjects ?? {};
-    return (integrationId) =>
+    const holds = (suffix: string) =>
       Object.entries(subjects)
-        .filter(([subject]) => subject.endsWith(`.accepted.github.${integrationId}`))
+        .filter(([subject]) => subject.endsWith(suffix))
         .reduce((sum, [, count]) => sum + count, 0);
+    // Nothing deletes from the stream during a run but its byte limit (discard old), oldest first.
+    return { holds, removed: Math.max(0, info.state.first_seq - 1) };
   } finally {
     await nc.close();
   }
