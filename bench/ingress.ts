@@ -4,7 +4,8 @@
  * check and JetStream publish, both measured in this run on this machine.
  *
  * Phases, each on both servers: warm-up; full load (autocannon, closed loop); half of the bare
- * server's full-load rate (open loop, latency from the moment each request was due).
+ * server's full-load rate, then half of the gateway's (open loop, latency from the moment each
+ * request was due).
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -117,42 +118,61 @@ void runBenchmark('ingress', async (run) => {
   const leg = { connections: CONNECTIONS, durationSeconds: seconds / 2, expectStatus: 202 };
   const full = await alternate(subjects, ({ shape }) => saturate(shape, leg));
 
-  const halfRate = Math.round((full.get('baseline')?.load.rate ?? 0) / 2);
-  run.progress(`half rate: ${halfRate} requests/s, ${seconds} s each (two legs, ABBA)`);
-  const paced = { rate: halfRate, durationSeconds: seconds / 2, expectStatus: 202 };
+  // SPEC's "half of that rate" read literally: half of the bare server's rate (the bar). Half of
+  // the gateway's own rate is measured too: the same load relative to each server's capacity.
   const leadIns = new Map<Side, number>();
-  const half = await alternate(subjects, async ({ side, shape }) => {
-    // The leg's first second would otherwise time how fast the sender opens its connections.
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-    try {
-      const leadIn = await paceRequests(shape, {
-        ...paced,
-        durationSeconds: LEAD_IN_SECONDS,
-        agent,
-      });
-      leadIns.set(side, (leadIns.get(side) ?? 0) + accepted(leadIn));
-      return await paceRequests(shape, { ...paced, agent });
-    } finally {
-      agent.destroy();
-    }
-  });
+  const paced = async (rate: number, of: string) => {
+    run.progress(`${of}: ${rate} requests/s, ${seconds} s each (two legs, ABBA)`);
+    const options = { rate, durationSeconds: seconds / 2, expectStatus: 202 };
+    return alternate(subjects, async ({ side, shape }) => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+      try {
+        const leadIn = await paceRequests(shape, {
+          ...options,
+          durationSeconds: LEAD_IN_SECONDS,
+          agent,
+        });
+        leadIns.set(side, (leadIns.get(side) ?? 0) + accepted(leadIn));
+        return await paceRequests(shape, { ...options, agent });
+      } finally {
+        agent.destroy();
+      }
+    });
+  };
+  const halfRate = Math.round((full.get('baseline')?.load.rate ?? 0) / 2);
+  const half = await paced(halfRate, 'half of the baseline');
+  const gatewayRate = full.get('gateway')?.load.rate;
+  const ownHalfRate = gatewayRate === undefined ? null : Math.round(gatewayRate / 2);
+  const ownHalf = ownHalfRate === null ? null : await paced(ownHalfRate, 'half of the gateway');
   const peaks = await sampler.stop();
 
+  const phases = [warmedUp, full, half, ...(ownHalf ? [ownHalf] : [])];
   const answered = (side: Side) =>
-    [warmedUp, full, half].reduce((sum, phase) => sum + accepted(phase.get(side)?.load), 0) +
+    phases.reduce((sum, phase) => sum + accepted(phase.get(side)?.load), 0) +
     (leadIns.get(side) ?? 0);
+  const measuredPhases = phases.slice(1);
   const stored = await storedCounts(natsUrl, naming.stream('INBOUND'));
   const gatewayStored =
     'integrationId' in gateway ? stored.holds(`.accepted.github.${gateway.integrationId}`) : 0;
   run.report({
     title: `Ingress: verified GitHub pull_request webhooks (${body.length} bytes), stored in JetStream, answered 202`,
-    rows: [...loadRows(full, half, halfRate), ...memoryRows(peaks)],
+    rows: [
+      ...loadRows(
+        full,
+        { rate: halfRate, phase: half },
+        ownHalf && ownHalfRate !== null ? { rate: ownHalfRate, phase: ownHalf } : null,
+      ),
+      ...memoryRows(peaks),
+    ],
     notes: [
       ...('unavailable' in gateway ? [`gateway not measured: ${gateway.unavailable}`] : []),
       'figure = gateway; baseline = bare node:http server doing the HMAC-SHA256 check (timingSafeEqual) and the JetStream publish (Nats-Msg-Id) only',
-      `full load: autocannon, ${CONNECTIONS} keep-alive connections; half rate: open loop, latency from the moment each request was due; each phase runs baseline, gateway, gateway, baseline (${seconds / 2} s legs) so that drift of the machine falls on both alike`,
-      `answers other than 202: gateway ${describeFailures(full, half, 'gateway')}, baseline ${describeFailures(full, half, 'baseline')}`,
-      `JetStream holds ${gatewayStored} gateway and ${stored.holds(`.${BASELINE_TOKEN}`)} baseline messages for ${answered('gateway')} and ${answered('baseline')} answers of 202 (requests still in flight when a phase ended are stored but not counted)${stored.removed > 0 ? `; it removed the ${stored.removed} oldest at its byte limit (discard old)` : ''}`,
+      `full load: autocannon, ${CONNECTIONS} keep-alive connections; at a rate: open loop, latency from the moment each request was due, after ${LEAD_IN_SECONDS} unmeasured seconds at that rate over the same connections; each phase runs baseline, gateway, gateway, baseline (${seconds / 2} s legs) so that drift of the machine falls on both alike`,
+      `answers other than 202: gateway ${describeFailures(measuredPhases, 'gateway')}, baseline ${describeFailures(measuredPhases, 'baseline')}`,
+      storedNote(gatewayStored, stored.holds(`.${BASELINE_TOKEN}`), stored.removed, {
+        gateway: answered('gateway'),
+        baseline: answered('baseline'),
+      }),
     ],
   });
 });
@@ -231,10 +251,20 @@ function webhookShape(url: string, body: Buffer, secret: string): RequestShape {
   };
 }
 
+/** A paced phase and its rate. */
+interface PacedPhase {
+  rate: number;
+  phase: Map<Side, Measured>;
+}
+
+/**
+ * Rows of the full-load phase and of the paced phases: half of the baseline's rate carries the
+ * bar, half of the gateway's own rate is shown beside it.
+ */
 function loadRows(
   full: Map<Side, Measured>,
-  half: Map<Side, Measured>,
-  halfRate: number,
+  halfOfBaseline: PacedPhase,
+  halfOfGateway: PacedPhase | null,
 ): TableRow[] {
   const row = (
     measure: string,
@@ -253,13 +283,23 @@ function loadRows(
       bar,
     };
   };
-  const at = `at ${halfRate.toLocaleString('en-US')} req/s (half of baseline)`;
+  const at = (paced: PacedPhase, of: string) =>
+    `at ${paced.rate.toLocaleString('en-US')} req/s (half of ${of})`;
+  const p50 = (m: Measured) => m.load.latencyMs.p50;
+  const p99 = (m: Measured) => m.load.latencyMs.p99;
+  const baselineAt = at(halfOfBaseline, 'baseline');
   return [
     row('requests/s at full load', full, 'req/s', (m) => m.load.rate, BARS.ingressRate),
-    row('p50 at full load', full, 'ms', (m) => m.load.latencyMs.p50),
-    row('p99 at full load', full, 'ms', (m) => m.load.latencyMs.p99),
-    row(`p50 ${at}`, half, 'ms', (m) => m.load.latencyMs.p50),
-    row(`p99 ${at}`, half, 'ms', (m) => m.load.latencyMs.p99, BARS.ingressP99AtHalfRate),
+    row('p50 at full load', full, 'ms', p50),
+    row('p99 at full load', full, 'ms', p99),
+    row(`p50 ${baselineAt}`, halfOfBaseline.phase, 'ms', p50),
+    row(`p99 ${baselineAt}`, halfOfBaseline.phase, 'ms', p99, BARS.ingressP99AtHalfRate),
+    ...(halfOfGateway
+      ? [
+          row(`p50 ${at(halfOfGateway, 'gateway')}`, halfOfGateway.phase, 'ms', p50),
+          row(`p99 ${at(halfOfGateway, 'gateway')}`, halfOfGateway.phase, 'ms', p99),
+        ]
+      : []),
     row('server CPU per request, full load', full, 'µs', (m) => m.serverCpuUsPerRequest),
     row('nats-server CPU per request, full load', full, 'µs', (m) => m.natsCpuUsPerRequest),
   ];
@@ -276,8 +316,8 @@ function accepted(result: LoadResult | undefined): number {
   return result?.statuses['202'] ?? 0;
 }
 
-function describeFailures(full: Map<Side, Measured>, half: Map<Side, Measured>, side: Side) {
-  const measured = [full.get(side), half.get(side)];
+function describeFailures(phases: readonly Map<Side, Measured>[], side: Side) {
+  const measured = phases.map((phase) => phase.get(side));
   if (measured.some((phase) => phase === undefined)) return 'n/a';
   const other: Record<string, number> = {};
   for (const phase of measured) {
@@ -287,6 +327,24 @@ function describeFailures(full: Map<Side, Measured>, half: Map<Side, Measured>, 
   }
   const parts = Object.entries(other).map(([status, count]) => `${count} × ${status}`);
   return parts.length > 0 ? parts.join(', ') : 'none';
+}
+
+/**
+ * Whether JetStream holds a message for every 202 answer. Requests still in flight when a phase
+ * ended are stored but not counted, so holding a few more than answered is expected; when the
+ * stream reached its byte limit during the run, only the totals can be compared.
+ */
+function storedNote(
+  gateway: number,
+  baseline: number,
+  removed: number,
+  answered: Record<Side, number>,
+): string {
+  const held = `JetStream holds ${gateway} gateway and ${baseline} baseline messages for ${answered.gateway} and ${answered.baseline} answers of 202`;
+  if (removed === 0)
+    return `${held} (requests in flight when a phase ended are stored, not counted)`;
+  const total = gateway + baseline + removed;
+  return `${held}, and removed the ${removed} oldest at its byte limit (discard old): ${total} stored for ${answered.gateway + answered.baseline} answers of 202`;
 }
 
 /**
