@@ -46,7 +46,7 @@ export async function startBenchSystem(
     extraEnv: {
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
       // The product's stream budget, not the small one of tests: a full INBOUND stream drops
-      // its oldest messages, which would hide lost webhooks from the stored-count check.
+      // its oldest messages, and a stored-count check can then compare only totals.
       KERA_JETSTREAM_MAX_BYTES: String(DEFAULT_JETSTREAM_MAX_BYTES),
       ...extraEnv,
     },
