@@ -20,10 +20,10 @@
  * and a burst of webhooks arriving at that moment had its requests in flight
  * outlive the frequent collections, promoted into the old generation and
  * collected there, at up to a fifth of the gateway's time for seconds, with
- * the answers waiting behind it. Its old generation
- * keeps V8's upper limit: the gateway may hold many large webhook bodies at
- * once, and a lower limit would turn a burst of them into a crash rather than
- * more frequent collections.
+ * the answers waiting behind it. Its old generation keeps V8's upper limit:
+ * the gateway may hold many large webhook bodies at once, and a lower limit
+ * would turn a burst of them into a crash rather than more frequent
+ * collections.
  */
 const NODE_OPTIONS_BY_SERVICE: Readonly<Record<string, readonly string[]>> = {
   audit: ['--max-semi-space-size=8', '--max-old-space-size=160'],
