@@ -3,6 +3,8 @@
 # or audit), or the operator CLI: `kera <command>`, e.g. `kera migrate`.
 set -e
 service="${1:-gateway}"
+# The same environment defaults as libs/config/src/node-options.ts gives each service.
+export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-131072}"
 case "$service" in
   # The same V8 options as libs/config/src/node-options.ts gives each service.
   audit|dispatcher)

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { CONFIG_VARIABLES, serviceNodeOptions } from '@kera/config';
+import { CONFIG_VARIABLES, serviceEnvironment, serviceNodeOptions } from '@kera/config';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DEPLOY = path.join(ROOT, 'deploy');
@@ -218,5 +218,14 @@ describe('the container entrypoint', () => {
 
     expect(command).toMatch(/exec node /);
     expect(options).toEqual([...serviceNodeOptions(name)]);
+  });
+
+  it('exports the environment defaults every other launcher gives the services', () => {
+    const defaults = serviceEnvironment({});
+    expect(Object.keys(defaults).length).toBeGreaterThan(0);
+    for (const [name, value] of Object.entries(defaults)) {
+      // Set unless the container's environment already sets it.
+      expect(script).toContain(`export ${name}="\${${name}:-${value}}"`);
+    }
   });
 });

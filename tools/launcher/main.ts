@@ -5,6 +5,7 @@ import {
   ConfigError,
   createLogger,
   loadConfig,
+  serviceEnvironment,
   serviceNodeOptions,
   type KeraConfig,
 } from '@kera/config';
@@ -181,7 +182,7 @@ class Supervisor {
   }
 
   private spawn(name: string, healthPort: number | null, restarts = 0): void {
-    const env = { ...this.env };
+    const env = serviceEnvironment(this.env);
     if (healthPort !== null && !env.KERA_HEALTH_PORT) env.KERA_HEALTH_PORT = String(healthPort);
     const child = spawn(
       process.execPath,

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { connect } from 'nats';
 import { Client } from 'pg';
-import { serviceNodeOptions } from '@kera/config';
+import { serviceEnvironment, serviceNodeOptions } from '@kera/config';
 import { Naming } from '@kera/contracts';
 
 /** The workspace root, whether this file runs from source (jest) or compiled to dist/ (bench). */
@@ -121,12 +121,12 @@ export async function startService(
   port?: number,
 ): Promise<ServiceProcess> {
   port ??= await freePort();
-  const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
+  const env = serviceEnvironment({
+    ...process.env,
     ...environment.env,
     ...extraEnv,
     [name === 'gateway' ? 'PORT' : 'KERA_HEALTH_PORT']: String(port),
-  };
+  });
   const main = path.join(ROOT, 'dist', 'apps', name, 'src', 'main.js');
   const args = [...serviceNodeOptions(name), '-r', path.join(ROOT, 'tools', 'register.js'), main];
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
