@@ -77,7 +77,12 @@ export async function destroyEnvironment(environment: IsolatedEnvironment): Prom
   } finally {
     await nc.close();
   }
-  const db = new URL(environment.databaseUrl);
+  await dropDatabase(environment.databaseUrl);
+}
+
+/** Drops the database the URL names (its sessions ended first), through the server's `postgres`. */
+export async function dropDatabase(databaseUrl: string): Promise<void> {
+  const db = new URL(databaseUrl);
   const name = db.pathname.slice(1);
   db.pathname = '/postgres';
   const client = new Client({ connectionString: db.toString() });

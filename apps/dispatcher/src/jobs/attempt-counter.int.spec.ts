@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { openDatabase } from '@kera/persistence';
+import { dropDatabase } from '@kera/testing';
 import { AttemptCounter } from './attempt-counter';
 
 const SERVER = 'postgres://postgres@127.0.0.1:5432';
@@ -22,10 +22,7 @@ describe('AttemptCounter on Postgres', () => {
   afterAll(async () => {
     if (first?.isInitialized) await first.destroy();
     if (second?.isInitialized) await second.destroy();
-    const admin = new Client({ connectionString: `${SERVER}/postgres` });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.end();
+    await dropDatabase(`${SERVER}/${name}`);
   });
 
   it('gives each number once when two instances number the same delivery at the same time', async () => {

@@ -2,7 +2,6 @@ import { Module, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { connect, type NatsConnection } from 'nats';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import {
   EventTypes,
@@ -19,7 +18,7 @@ import {
   provisionStreams,
 } from '@kera/jetstream';
 import { openDatabase } from '@kera/persistence';
-import { eventually } from '@kera/testing';
+import { dropDatabase, eventually } from '@kera/testing';
 import { dispatcherConsumers, LOG_CONSUMER } from '../consumers';
 import { DeliveryLogController } from './delivery-log.controller';
 import { DeliveryLogRepository } from './delivery-log.repository';
@@ -59,10 +58,7 @@ describe('the delivery log projection on a real JetStream and Postgres', () => {
     for (const key of STREAMS) await jsm.streams.delete(naming.stream(key)).catch(() => undefined);
     await nc.close();
     await db?.destroy();
-    const admin = new Client({ connectionString: `${SERVER}/postgres` });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-    await admin.end();
+    await dropDatabase(`${SERVER}/${database}`);
   });
 
   function outcome(ticket: string, attempt: number) {

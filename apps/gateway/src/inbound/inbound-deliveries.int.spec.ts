@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { openDatabase } from '@kera/persistence';
+import { dropDatabase } from '@kera/testing';
 import { InboundDeliveries } from './inbound-deliveries';
 
 const SERVER = 'postgres://postgres@127.0.0.1:5432';
@@ -24,10 +24,7 @@ describe('the inbound delivery ledger on a real Postgres', () => {
 
   afterAll(async () => {
     await db?.destroy();
-    const admin = new Client({ connectionString: `${SERVER}/postgres` });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.end();
+    await dropDatabase(`${SERVER}/${name}`);
   });
 
   function rows(count: number) {

@@ -6,7 +6,7 @@ import { Naming, STREAMS } from '@kera/contracts';
 import { createLogger } from '@kera/config';
 import { provisionStreams } from '@kera/jetstream';
 import { openDatabase } from '@kera/persistence';
-import { eventually } from '@kera/testing';
+import { dropDatabase, eventually } from '@kera/testing';
 import { InboundDeliveries } from './inbound-deliveries';
 import {
   DELIVERY_ID_HEADER,
@@ -51,10 +51,7 @@ describe('InboundLedger on a real JetStream and Postgres', () => {
     for (const key of STREAMS) await jsm.streams.delete(naming.stream(key)).catch(() => undefined);
     await nc.close();
     await db?.destroy();
-    const admin = new Client({ connectionString: `${SERVER}/postgres` });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-    await admin.end();
+    await dropDatabase(`${SERVER}/${database}`);
   });
 
   async function startLedger(

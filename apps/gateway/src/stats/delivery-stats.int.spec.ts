@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { openDatabase } from '@kera/persistence';
+import { dropDatabase } from '@kera/testing';
 import { deliveryStats } from './delivery-stats';
 
 const SERVER = 'postgres://postgres@127.0.0.1:5432';
@@ -27,10 +27,7 @@ describe('delivery statistics from the deliveries table', () => {
 
   afterAll(async () => {
     await db?.destroy();
-    const admin = new Client({ connectionString: `${SERVER}/postgres` });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.end();
+    await dropDatabase(`${SERVER}/${name}`);
   });
 
   it('counts successes and failures per bucket, zero-filled, ending at the current bucket', async () => {
