@@ -137,18 +137,23 @@ describe('JetStreamTransport', () => {
     expect(after.num_ack_pending).toBe(0);
   });
 
-  it('hands a batch handler every message in stream order', async () => {
+  /** Appends `count` numbered events of one type on the subject; their stream sequences. */
+  async function appendNumbered(subject: string, type: string, count: number): Promise<number[]> {
     const publisher = new EventPublisher(nc);
     const published: number[] = [];
-    for (let i = 0; i < 120; i += 1) {
-      const event = createEvent({
-        type: 'kera.workflow.updated',
-        source: 't',
-        subject: 'KER',
-        data: { i },
-      });
-      published.push((await publisher.append(naming.workflowEvents('KER'), event)).seq);
+    for (let i = 0; i < count; i += 1) {
+      const event = createEvent({ type, source: 't', subject: 'probe', data: { i } });
+      published.push((await publisher.append(subject, event)).seq);
     }
+    return published;
+  }
+
+  it('hands a batch handler every message in stream order', async () => {
+    const published = await appendNumbered(
+      naming.workflowEvents('KER'),
+      'kera.workflow.updated',
+      120,
+    );
     await until(() => seen.batches.flat().length >= 120);
     expect(seen.batches.flat()).toEqual(published);
     expect(Math.max(...seen.batches.map((batch) => batch.length))).toBeLessThanOrEqual(50);
@@ -181,17 +186,11 @@ describe('JetStreamTransport', () => {
   it('hands on a batch that ends where the client asks the server for more', async () => {
     // A consume of 200 asks for more once 50 have come, queueing that request right behind the
     // 50th message: the batch must still be handed on when no message follows.
-    const publisher = new EventPublisher(nc);
-    const published: number[] = [];
-    for (let i = 0; i < 50; i += 1) {
-      const event = createEvent({
-        type: 'kera.integration.created',
-        source: 't',
-        subject: 'int_1',
-        data: { i },
-      });
-      published.push((await publisher.append(naming.integrationEvents('int_1'), event)).seq);
-    }
+    const published = await appendNumbered(
+      naming.integrationEvents('int_1'),
+      'kera.integration.created',
+      50,
+    );
     await until(() => seen.backlog.flat().length >= 50);
     expect(seen.backlog.flat()).toEqual(published);
   }, 15_000);
