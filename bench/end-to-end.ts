@@ -8,13 +8,14 @@
  * counts from the moment its transition was due, so a stall is never hidden); then as many
  * transitions as 32 concurrent callers get through (closed loop).
  */
-import http from 'node:http';
+import type http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import {
   BARS,
   CpuMeter,
   RssSampler,
   closedLoop,
+  keepAlivePool,
   paceOpenLoop,
   phaseSeconds,
   rssRows,
@@ -96,7 +97,7 @@ void runBenchmark('end-to-end', async (run) => {
     const label = `${scenario.actions} action${scenario.actions === 1 ? '' : 's'}`;
     run.progress(`${label}: preparing ${RATE * TICKET_REST_SECONDS} tickets`);
     const tickets = await prepare(system, clock, scenario, RATE * TICKET_REST_SECONDS);
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+    const agent = keepAlivePool();
 
     run.progress(`${label}: warm-up, ${WARM_UP.seconds} s at ${WARM_UP.rate}/s`);
     await paced(system, clock, agent, tickets, scenario, WARM_UP.rate, WARM_UP.seconds);

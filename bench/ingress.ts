@@ -15,6 +15,7 @@ import {
   BARS,
   CpuMeter,
   RssSampler,
+  keepAlivePool,
   mergeResults,
   paceRequests,
   phaseSeconds,
@@ -125,7 +126,7 @@ void runBenchmark('ingress', async (run) => {
     run.progress(`${of}: ${rate} requests/s, ${seconds} s each (two legs, ABBA)`);
     const options = { rate, durationSeconds: seconds / 2, expectStatus: 202 };
     return alternate(subjects, async ({ side, shape }) => {
-      const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+      const agent = keepAlivePool();
       try {
         const leadIn = await paceRequests(shape, {
           ...options,

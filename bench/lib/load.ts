@@ -79,12 +79,10 @@ export async function paceRequests(
     rate: number;
     durationSeconds: number;
     expectStatus: number;
-    maxSockets?: number;
     agent?: http.Agent;
   },
 ): Promise<LoadResult> {
-  const agent =
-    options.agent ?? new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 256 });
+  const agent = options.agent ?? keepAlivePool();
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   try {
@@ -103,6 +101,11 @@ export async function paceRequests(
   } finally {
     if (!options.agent) agent.destroy();
   }
+}
+
+/** The pool of keep-alive connections open-loop senders use: up to 256 at once. */
+export function keepAlivePool(): http.Agent {
+  return new http.Agent({ keepAlive: true, maxSockets: 256 });
 }
 
 /** How an open-loop run went: calls made and how far behind schedule the sender ever was. */
